@@ -1,0 +1,3 @@
+module cgen.invalid/bench/seccomp/workload
+
+go 1.19
