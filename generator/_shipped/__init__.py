@@ -1,0 +1,1 @@
+"""Installed copies of templates/ and profiles/ (mapped here by pyproject.toml)."""

@@ -1,0 +1,95 @@
+"""The `cgen` command: options in, one library call, errors out as messages. No logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import generator
+from generator.errors import CgenError, CheckFailed, Problem
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Least-privilege Kubernetes, seccomp and Dockerfile artifacts from service manifests.",
+)
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Manifest files or folders (searched recursively).", show_default=False),
+]
+Out = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: out/).")]
+Unpinned = Annotated[
+    bool, typer.Option("--allow-unpinned", help="Render base images without digests (loudly).")
+]
+
+
+def _warn(warnings: list[Problem]) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@app.command()
+def render(
+    paths: Paths,
+    out: Out = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files edited by hand.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, write nothing.")] = False,
+    allow_unpinned: Unpinned = False,
+) -> None:
+    """Write the artifacts of every manifest into the output folder."""
+    report = generator.render(
+        paths, out, force=force, allow_unpinned=allow_unpinned, dry_run=dry_run
+    )
+    _warn(report.warnings)
+    plan = report.plan
+    verb = "would write" if dry_run else "wrote"
+    typer.echo(
+        f"{report.out}: {verb} {len(plan.writes)}, removed {len(plan.deletes)}, "
+        f"unchanged {len(plan.unchanged)}"
+    )
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Run every check on the manifests; write nothing."""
+    _warn(generator.validate(paths))
+    typer.echo("ok")
+
+
+@app.command()
+def check(paths: Paths, out: Out = None, allow_unpinned: Unpinned = False) -> None:
+    """CI gate: exit 1 with a unified diff when the output is stale or edited by hand."""
+    report = generator.check(paths, out, allow_unpinned=allow_unpinned)
+    _warn(report.warnings)
+    typer.echo(f"{report.out}: up to date ({len(report.plan.unchanged)} files)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the manifest's JSON Schema (for yaml-language-server and other editors)."""
+    typer.echo(json.dumps(generator.schema(), indent=2, sort_keys=False))
+
+
+def main() -> None:
+    """Entry point: run the app, turning cgen's errors into messages and exit codes."""
+    try:
+        app()
+    except CheckFailed as exc:
+        sys.stdout.write(exc.diff)
+        typer.echo(f"error: {exc.summary}", err=True)
+        sys.exit(exc.exit_code)
+    except CgenError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        typer.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        sys.exit(1)

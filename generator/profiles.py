@@ -1,0 +1,202 @@
+"""Runtime profiles (data in profiles/, or the project's own folder) loaded and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, ManifestError, Problem
+from .loader import Document, load_documents
+from .manifest_schema import IMAGE, MEMORY, SYSCALL, name
+from .resources import profiles_root
+from .schema import Bool, Context, Field, Int, List, Obj, Str
+
+_IMAGE = Str(IMAGE, "an image reference", 512)
+_QUANTITIES = Obj(
+    {
+        "cpu": Field(Str(r"([1-9][0-9]{0,5}m|[0-9]{1,3}(\.[0-9]{1,3})?)", "a CPU quantity"), True),
+        "memory": Field(Str(MEMORY, "a memory quantity"), True),
+        "ephemeral-storage": Field(Str(MEMORY, "a storage quantity"), True),
+    }
+)
+
+PROFILE = Obj(
+    {
+        "name": Field(name(), True),
+        "description": Field(Str(max_len=500), True),
+        "user": Field(Int(10000, 2147483647), True),
+        "images": Field(Obj({"build": Field(_IMAGE, True), "runtime": Field(_IMAGE, True)}), True),
+        "template": Field(Str(r"[A-Za-z0-9_.-]+", "a template file name", 100), True),
+        "entrypoint": Field(List(Str(max_len=4096), min_items=1), True),
+        "lockfiles": Field(
+            List(
+                Str(r"(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_.*/-]*", "a relative file path", 100),
+                min_items=1,
+            ),
+            True,
+        ),
+        "lockHint": Field(Str(max_len=500), True),
+        "seccomp": Field(name(), True),
+        "resources": Field(
+            Obj({"requests": Field(_QUANTITIES, True), "limits": Field(_QUANTITIES, True)}), True
+        ),
+        "ports": Field(List(Int(1, 65535)), description="ports the template may mention"),
+    }
+)
+
+SECCOMP = Obj(
+    {
+        "source": Field(
+            Obj(
+                {
+                    "measured": Field(Bool(), True),
+                    "runtime": Field(Str(max_len=200), True),
+                    "workload": Field(Str(max_len=300), True),
+                    "date": Field(Str(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date YYYY-MM-DD"), True),
+                    "notes": Field(Str(max_len=2000)),
+                }
+            ),
+            True,
+        ),
+        "syscalls": Field(List(Str(SYSCALL, "a syscall name"), unique=True, min_items=1), True),
+        "enosys": Field(List(Str(SYSCALL, "a syscall name"), unique=True), True),
+    }
+)
+
+
+@dataclass(frozen=True)
+class SeccompBaseline:
+    """A runtime's measured (or derived) syscall needs."""
+
+    name: str
+    path: str
+    source: dict[str, Any]
+    syscalls: tuple[str, ...]
+    enosys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuntimeProfile:
+    """What cgen knows about one runtime."""
+
+    name: str
+    path: str
+    description: str
+    user: int
+    build_image: str
+    runtime_image: str
+    template: str
+    template_dir: Path | None
+    entrypoint: tuple[str, ...]
+    lockfiles: tuple[str, ...]
+    lock_hint: str
+    seccomp: SeccompBaseline
+    resources: dict[str, dict[str, str]]
+
+
+class ProfileSet:
+    """Runtime profiles by name: the project's own folder first, then the shipped ones."""
+
+    def __init__(self, user_dir: Path | None, user_display: str | None) -> None:
+        self.user_dir = user_dir
+        self.user_display = user_display
+        self._cache: dict[str, RuntimeProfile | None] = {}
+        self._capabilities: dict[str, tuple[str, ...]] | None = None
+
+    def _find(self, relative: str) -> tuple[Path | None, str]:
+        if self.user_dir is not None:
+            candidate = self.user_dir / relative
+            if candidate.is_file():
+                return candidate, f"{self.user_display}/{relative}"
+        shipped = profiles_root() / relative
+        if shipped.is_file():
+            return Path(str(shipped)), f"<cgen>/profiles/{relative}"
+        return None, relative
+
+    def _load(self, relative: str, spec: Obj) -> Document | None:
+        path, display = self._find(relative)
+        if path is None:
+            return None
+        docs, problems = load_documents(path, display)
+        if not problems and len(docs) != 1:
+            problems = [Problem(Location(display), "", "must hold exactly one YAML document")]
+        if not problems:
+            ctx = Context(docs[0])
+            spec.check(docs[0].data, "", ctx)
+            problems = ctx.problems
+        if problems:
+            raise ManifestError(problems=problems)
+        return docs[0]
+
+    def available(self) -> list[str]:
+        """Names of every runtime profile that can be used."""
+        names = {p.name[:-5] for p in profiles_root().iterdir() if p.name.endswith(".yaml")}
+        if self.user_dir is not None and self.user_dir.is_dir():
+            names |= {p.stem for p in self.user_dir.glob("*.yaml")}
+        return sorted(names)
+
+    def get(self, runtime: str) -> RuntimeProfile | None:
+        """The profile for runtime, None when no such profile exists."""
+        if runtime not in self._cache:
+            self._cache[runtime] = self._build(runtime)
+        return self._cache[runtime]
+
+    def _build(self, runtime: str) -> RuntimeProfile | None:
+        doc = self._load(f"{runtime}.yaml", PROFILE)
+        if doc is None:
+            return None
+        data: dict[str, Any] = doc.data
+        if data["name"] != runtime:
+            raise ManifestError(
+                problems=[Problem(doc.at("name"), "name", f"must equal the file name ({runtime})")]
+            )
+        seccomp_doc = self._load(f"seccomp/{data['seccomp']}.yaml", SECCOMP)
+        if seccomp_doc is None:
+            raise ManifestError(
+                problems=[
+                    Problem(
+                        doc.at("seccomp"),
+                        "seccomp",
+                        f"no seccomp baseline seccomp/{data['seccomp']}.yaml",
+                    )
+                ]
+            )
+        sdata: dict[str, Any] = seccomp_doc.data
+        baseline = SeccompBaseline(
+            data["seccomp"],
+            seccomp_doc.path,
+            dict(sdata["source"]),
+            tuple(sorted(sdata["syscalls"])),
+            tuple(sorted(sdata["enosys"])),
+        )
+        template_dir = None
+        if self.user_dir is not None and (self.user_dir / "templates" / data["template"]).is_file():
+            template_dir = self.user_dir / "templates"
+        return RuntimeProfile(
+            name=runtime,
+            path=doc.path,
+            description=data["description"],
+            user=data["user"],
+            build_image=data["images"]["build"],
+            runtime_image=data["images"]["runtime"],
+            template=data["template"],
+            template_dir=template_dir,
+            entrypoint=tuple(data["entrypoint"]),
+            lockfiles=tuple(data["lockfiles"]),
+            lock_hint=data["lockHint"],
+            seccomp=baseline,
+            resources={k: dict(v) for k, v in data["resources"].items()},
+        )
+
+    def capability_syscalls(self) -> dict[str, tuple[str, ...]]:
+        """Syscalls each capability unlocks (profiles/seccomp/capabilities.yaml)."""
+        if self._capabilities is None:
+            path, display = self._find("seccomp/capabilities.yaml")
+            if path is None:
+                raise ManifestError(problems=[Problem(Location(display), "", "missing")])
+            docs, problems = load_documents(path, display)
+            if problems:
+                raise ManifestError(problems=problems)
+            self._capabilities = {k: tuple(v or ()) for k, v in docs[0].data.items()}
+        return self._capabilities

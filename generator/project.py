@@ -1,0 +1,181 @@
+"""Load a whole project: find manifests and cgen.yaml, validate, resolve the graph."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Location, ManifestError, Problem, UserError
+from .graph import Graph, build_graph
+from .imagelock import ImageLock, read_lock
+from .loader import Document, load_documents
+from .model import Config, Service, load_config, load_service
+from .profiles import ProfileSet, RuntimeProfile
+
+CONFIG_NAME = "cgen.yaml"
+RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Project:
+    """Everything the builders need, validated."""
+
+    config: Config
+    config_dir: Path
+    services: list[Service]
+    graph: Graph
+    profiles: ProfileSet
+    runtimes: dict[str, RuntimeProfile]
+    image_lock: ImageLock
+    warnings: list[Problem]
+
+    def runtime(self, svc: Service) -> RuntimeProfile:
+        """The runtime profile of a service (always resolved by load_project)."""
+        return self.runtimes[svc.runtime]
+
+
+def display_path(path: Path) -> str:
+    """A path as shown to the user and in headers: relative to the current folder, POSIX."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    if rel.startswith(".."):
+        rel = str(path.resolve())
+    return Path(rel).as_posix()
+
+
+def _config_path(paths: list[Path]) -> Path | None:
+    found: set[Path] = set()
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        if (folder / CONFIG_NAME).is_file():
+            found.add((folder / CONFIG_NAME).resolve())
+    if len(found) > 1:
+        names = ", ".join(display_path(p) for p in sorted(found))
+        raise UserError(f"more than one {CONFIG_NAME} among the inputs: {names}")
+    return found.pop() if found else None
+
+
+def discover(paths: list[Path], skip: list[Path]) -> list[Path]:
+    """Manifest files among paths: files as given, folders searched recursively, sorted."""
+    skipped = {p.resolve() for p in skip}
+    files: set[Path] = set()
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"{display_path(path)}: no such file or folder")
+        if path.is_file():
+            files.add(path)
+            continue
+        for root, dirs, names in os.walk(path):
+            here = Path(root)
+            dirs[:] = sorted(
+                d for d in dirs if not d.startswith(".") and (here / d).resolve() not in skipped
+            )
+            files.update(
+                here / n for n in names if n.endswith(MANIFEST_SUFFIXES) and n != CONFIG_NAME
+            )
+    return sorted(files, key=lambda p: display_path(p))
+
+
+def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Project, Path]:
+    """Load and validate everything; raise ManifestError with every problem found."""
+    config_file = _config_path(paths)
+    problems: list[Problem] = []
+    config_doc: Document | None = None
+    if config_file is not None:
+        docs, problems = load_documents(config_file, display_path(config_file))
+        config_doc = docs[0] if docs else None
+    config, config_problems = load_config(config_doc)
+    problems += config_problems
+    if problems:
+        raise ManifestError(problems=problems)
+    config_dir = config_file.parent if config_file else Path.cwd()
+    out = out_dir if out_dir is not None else Path(config.out)
+    user_profiles = config_dir / config.profiles if config.profiles else None
+    skip = [out] + ([user_profiles] if user_profiles else [])
+    files = discover(paths, skip)
+    if not files:
+        raise UserError(
+            "no manifests found (*.yaml or *.yml) in " + ", ".join(display_path(p) for p in paths)
+        )
+    services: list[Service] = []
+    for file in files:
+        docs, file_problems = load_documents(file, display_path(file))
+        problems += file_problems
+        if not docs and not file_problems:
+            problems.append(Problem(Location(display_path(file)), "", "empty file"))
+        for doc in docs:
+            svc, svc_problems = load_service(doc, config)
+            problems += svc_problems
+            if svc is not None:
+                services.append(svc)
+    profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
+    runtimes = _runtimes(services, profiles, problems)
+    for svc in services:
+        for key, _ in svc.labels:
+            if key in RESERVED_LABELS:
+                problems.append(
+                    Problem(
+                        svc.doc.key_at(f"metadata.labels.{key}"),
+                        f"metadata.labels.{key}",
+                        "is set by cgen and used as a policy selector",
+                    )
+                )
+    graph, graph_problems = build_graph(services)
+    problems += graph_problems
+    lock_path = config_dir / config.image_lock
+    lock = read_lock(lock_path, display_path(lock_path))
+    if problems:
+        raise ManifestError(problems=problems)
+    project = Project(
+        config, config_dir, services, graph, profiles, runtimes, lock, _warnings(services)
+    )
+    return project, out
+
+
+def _runtimes(
+    services: list[Service], profiles: ProfileSet, problems: list[Problem]
+) -> dict[str, RuntimeProfile]:
+    found: dict[str, RuntimeProfile] = {}
+    for svc in services:
+        profile = profiles.get(svc.runtime)
+        if profile is None:
+            known = ", ".join(profiles.available())
+            problems.append(
+                Problem(
+                    svc.doc.at("spec.runtime"),
+                    "spec.runtime",
+                    f"no runtime profile {svc.runtime!r} (available: {known})",
+                )
+            )
+        else:
+            found[svc.runtime] = profile
+    return found
+
+
+def _warnings(services: list[Service]) -> list[Problem]:
+    warnings: list[Problem] = []
+    for svc in services:
+        if "@sha256:" not in svc.image:
+            warnings.append(
+                Problem(
+                    svc.doc.at("spec.image"),
+                    "spec.image",
+                    "not pinned by digest: the cluster may run other bytes "
+                    "than were reviewed (append @sha256:...)",
+                )
+            )
+        for ext in svc.externals:
+            for cidr in ext.cidrs:
+                if cidr.endswith("/0"):
+                    warnings.append(
+                        Problem(
+                            svc.doc.at(ext.keypath),
+                            ext.keypath,
+                            f"egress to {cidr} reaches every address",
+                        )
+                    )
+    return sorted(warnings)
