@@ -42,11 +42,13 @@ def load(paths: list[Path], out: Path | None = None) -> tuple[Project, Path]:
     return load_project(paths, out)
 
 
-def build(project: Project, *, allow_unpinned: bool = False) -> list[Artifact]:
-    """Every artifact of the project (pure: touches no file)."""
+def build(
+    project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
+) -> list[Artifact]:
+    """Every artifact of the project (pure: touches no file); formats default to cgen.yaml's."""
     from .render import render as render_all
 
-    return render_all(project, allow_unpinned=allow_unpinned)
+    return render_all(project, allow_unpinned=allow_unpinned, formats=formats)
 
 
 def render(
@@ -56,10 +58,11 @@ def render(
     force: bool = False,
     allow_unpinned: bool = False,
     dry_run: bool = False,
+    formats: tuple[str, ...] | None = None,
 ) -> Report:
     """Render the manifests under paths into the output folder (atomically)."""
     project, out_dir = load(paths, out)
-    artifacts = build(project, allow_unpinned=allow_unpinned)
+    artifacts = build(project, allow_unpinned=allow_unpinned, formats=formats)
     if out_dir.exists() and not dry_run:
         writer.recover(out_dir)
     result = writer.plan(out_dir, artifacts)
@@ -75,10 +78,16 @@ def validate(paths: list[Path]) -> list[Problem]:
     return project.warnings
 
 
-def check(paths: list[Path], out: Path | None = None, *, allow_unpinned: bool = False) -> Report:
+def check(
+    paths: list[Path],
+    out: Path | None = None,
+    *,
+    allow_unpinned: bool = False,
+    formats: tuple[str, ...] | None = None,
+) -> Report:
     """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited."""
     project, out_dir = load(paths, out)
-    result = writer.plan(out_dir, build(project, allow_unpinned=allow_unpinned))
+    result = writer.plan(out_dir, build(project, allow_unpinned=allow_unpinned, formats=formats))
     if (out_dir / writer.STATE_DIR / "journal.json").exists():
         raise CheckFailed(
             diff="",

@@ -24,9 +24,28 @@ Paths = Annotated[
     typer.Argument(help="Manifest files or folders (searched recursively).", show_default=False),
 ]
 Out = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: out/).")]
+Formats = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output formats: kubernetes, terraform (repeatable; default: cgen.yaml formats).",
+    ),
+]
 Unpinned = Annotated[
     bool, typer.Option("--allow-unpinned", help="Render base images without digests (loudly).")
 ]
+
+
+def _formats(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    for value in values:
+        if value not in ("kubernetes", "terraform"):
+            raise typer.BadParameter(
+                f"{value!r}: choose kubernetes or terraform", param_hint="--format"
+            )
+    return tuple(dict.fromkeys(values))
 
 
 def _warn(warnings: list[Problem]) -> None:
@@ -41,10 +60,16 @@ def render(
     force: Annotated[bool, typer.Option(help="Overwrite files edited by hand.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, write nothing.")] = False,
     allow_unpinned: Unpinned = False,
+    formats: Formats = None,
 ) -> None:
     """Write the artifacts of every manifest into the output folder."""
     report = generator.render(
-        paths, out, force=force, allow_unpinned=allow_unpinned, dry_run=dry_run
+        paths,
+        out,
+        force=force,
+        allow_unpinned=allow_unpinned,
+        dry_run=dry_run,
+        formats=_formats(formats),
     )
     _warn(report.warnings)
     plan = report.plan
@@ -63,9 +88,11 @@ def validate(paths: Paths) -> None:
 
 
 @app.command()
-def check(paths: Paths, out: Out = None, allow_unpinned: Unpinned = False) -> None:
+def check(
+    paths: Paths, out: Out = None, allow_unpinned: Unpinned = False, formats: Formats = None
+) -> None:
     """CI gate: exit 1 with a unified diff when the output is stale or edited by hand."""
-    report = generator.check(paths, out, allow_unpinned=allow_unpinned)
+    report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats))
     _warn(report.warnings)
     typer.echo(f"{report.out}: up to date ({len(report.plan.unchanged)} files)")
 
@@ -74,6 +101,18 @@ def check(paths: Paths, out: Out = None, allow_unpinned: Unpinned = False) -> No
 def schema() -> None:
     """Print the manifest's JSON Schema (for yaml-language-server and other editors)."""
     typer.echo(json.dumps(generator.schema(), indent=2, sort_keys=False))
+
+
+def _register_commands() -> None:
+    from importlib import import_module
+
+    from generator.commands import COMMANDS
+
+    for name in COMMANDS:
+        import_module(f"generator.commands.{name}").register(app)
+
+
+_register_commands()
 
 
 def main() -> None:

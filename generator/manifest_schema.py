@@ -91,6 +91,14 @@ def _check_cidr(value: str) -> str | None:
     return None
 
 
+def _check_ip(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return f"{value!r} is not an IP address"
+    return None
+
+
 def _check_abs_path(value: str) -> str | None:
     if not value.startswith("/") or value == "/":
         return "must be an absolute path below /"
@@ -208,9 +216,15 @@ INGRESS_FROM = Obj(
     }
 )
 
+PEER_ROLES = ("ingress-controller", "metrics-scraper")
 INGRESS = Obj(
     {
-        "from": Field(INGRESS_FROM, True),
+        "from": Field(
+            AnyOf((Enum(PEER_ROLES), INGRESS_FROM)),
+            True,
+            "callers: namespace/podLabels/cidr, or a role from cgen.yaml "
+            "(ingress-controller, metrics-scraper)",
+        ),
         "ports": Field(List(PORT_REF, unique=True, min_items=1)),
     }
 )
@@ -255,6 +269,10 @@ MANIFEST = Obj(
                                     "port": Field(PORT_NUMBER, True),
                                     "servicePort": Field(PORT_NUMBER),
                                     "protocol": Field(PROTOCOL),
+                                    "scrape": Field(
+                                        Bool(),
+                                        description="the metrics scraper of cgen.yaml may call it",
+                                    ),
                                 }
                             )
                         )
@@ -319,6 +337,13 @@ MANIFEST = Obj(
     description="A cgen service manifest (cgen/v1)",
 )
 
+ROLE = Obj(
+    {
+        "namespace": Field(name(), True),
+        "podLabels": Field(LABELS, True),
+    }
+)
+
 CONFIG = Obj(
     {
         "namespace": Field(name(), description="default namespace of manifests without one"),
@@ -342,8 +367,27 @@ CONFIG = Obj(
                 {
                     "namespace": Field(name(), description="namespace of the cluster DNS pods"),
                     "podLabels": Field(LABELS, description="labels of the cluster DNS pods"),
+                    "nodeLocal": Field(
+                        Str(None, "", 45, (_check_ip,)),
+                        description="NodeLocal DNSCache address (e.g. 169.254.20.10), "
+                        "reached as an ipBlock",
+                    ),
                 }
             )
+        ),
+        "podCidrs": Field(
+            List(CIDR, unique=True),
+            description="the cluster's pod networks (never reached through external egress)",
+        ),
+        "serviceCidrs": Field(
+            List(CIDR, unique=True),
+            description="the cluster's service networks (never reached through external egress)",
+        ),
+        "ingressController": Field(ROLE, description="who `from: ingress-controller` means"),
+        "metricsScraper": Field(ROLE, description="who `from: metrics-scraper` and scrape mean"),
+        "registryMirrors": Field(
+            Map(Str(_DOMAIN, "a registry host", 253), Str(_DOMAIN, "a registry host", 253)),
+            description="registry host -> pull-through mirror host, for base images",
         ),
         "egressExcept": Field(
             List(CIDR, unique=True), description="networks never reachable through external egress"
@@ -356,6 +400,10 @@ CONFIG = Obj(
             Obj(
                 {
                     "mode": Field(Enum(("enforce", "audit"))),
+                    "delivery": Field(
+                        Enum(("localhost", "operator")),
+                        description="raw JSON for the kubelet, or Security Profiles Operator",
+                    ),
                     "localhostPrefix": Field(
                         Str(r"[a-z0-9]([-a-z0-9_./]*[a-z0-9])?", "a relative path", 200),
                         description="folder below /var/lib/kubelet/seccomp",

@@ -38,7 +38,22 @@ class Config:
     egress_except: tuple[str, ...] = DEFAULT_EGRESS_EXCEPT
     writable_size_limit: str = DEFAULT_WRITABLE_SIZE
     seccomp_mode: Literal["enforce", "audit"] = "enforce"
+    seccomp_delivery: Literal["localhost", "operator"] = "localhost"
     seccomp_prefix: str = "cgen"
+    dns_node_local: str | None = None
+    pod_cidrs: tuple[str, ...] = ()
+    service_cidrs: tuple[str, ...] = ()
+    ingress_controller: Role | None = None
+    metrics_scraper: Role | None = None
+    registry_mirrors: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Role:
+    """Pods known by a role (ingress controller, metrics scraper) in cgen.yaml."""
+
+    namespace: str
+    pod_labels: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class Port:
     service_port: int
     protocol: Protocol
     keypath: str
+    scrape: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,11 @@ class ExternalDependency:
 
 @dataclass(frozen=True)
 class IngressRule:
-    """Callers that are not cgen services (controllers, load balancers, scrapers)."""
+    """Callers that are not cgen services (controllers, load balancers, scrapers).
+
+    role is set for `from: ingress-controller` / `from: metrics-scraper`; the other source
+    fields are then empty and the role's identity comes from cgen.yaml.
+    """
 
     namespace: str | None
     pod_labels: tuple[tuple[str, str], ...]
@@ -83,6 +103,7 @@ class IngressRule:
     except_: tuple[str, ...]
     ports: tuple[PortRef, ...] | None
     keypath: str
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,9 +195,22 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
         egress_except=tuple(data.get("egressExcept", DEFAULT_EGRESS_EXCEPT)),
         writable_size_limit=data.get("writableSizeLimit", DEFAULT_WRITABLE_SIZE),
         seccomp_mode=seccomp.get("mode", "enforce"),
+        seccomp_delivery=seccomp.get("delivery", "localhost"),
         seccomp_prefix=seccomp.get("localhostPrefix", "cgen"),
+        dns_node_local=dns.get("nodeLocal"),
+        pod_cidrs=tuple(data.get("podCidrs", ())),
+        service_cidrs=tuple(data.get("serviceCidrs", ())),
+        ingress_controller=_role(data.get("ingressController")),
+        metrics_scraper=_role(data.get("metricsScraper")),
+        registry_mirrors=_pairs(data.get("registryMirrors")),
     )
     return config, []
+
+
+def _role(data: dict[str, Any] | None) -> Role | None:
+    if data is None:
+        return None
+    return Role(data["namespace"], _pairs(data["podLabels"]))
 
 
 def load_service(doc: Document, config: Config) -> tuple[Service | None, list[Problem]]:
@@ -200,6 +234,7 @@ def _build(doc: Document, config: Config) -> Service:
             p.get("servicePort", p["port"]),
             p.get("protocol", "TCP"),
             f"spec.ports[{i}]",
+            p.get("scrape", False),
         )
         for i, p in enumerate(spec.get("ports", []))
     )
@@ -223,15 +258,7 @@ def _build(doc: Document, config: Config) -> Service:
                 )
             )
     ingress = tuple(
-        IngressRule(
-            r["from"].get("namespace"),
-            _pairs(r["from"].get("podLabels")),
-            r["from"].get("cidr"),
-            tuple(r["from"].get("except", ())),
-            tuple(r["ports"]) if "ports" in r else None,
-            f"spec.ingress[{i}]",
-        )
-        for i, r in enumerate(spec.get("ingress", []))
+        _ingress(r, f"spec.ingress[{i}]") for i, r in enumerate(spec.get("ingress", []))
     )
     probes = tuple(
         (kind, _probe(p, f"spec.probes.{kind}"))
@@ -263,6 +290,21 @@ def _build(doc: Document, config: Config) -> Service:
     )
 
 
+def _ingress(rule: dict[str, Any], keypath: str) -> IngressRule:
+    ports = tuple(rule["ports"]) if "ports" in rule else None
+    source = rule["from"]
+    if isinstance(source, str):
+        return IngressRule(None, (), None, (), ports, keypath, source)
+    return IngressRule(
+        source.get("namespace"),
+        _pairs(source.get("podLabels")),
+        source.get("cidr"),
+        tuple(source.get("except", ())),
+        ports,
+        keypath,
+    )
+
+
 def _probe(data: dict[str, Any], keypath: str) -> Probe:
     kind: ProbeKind = "http" if "http" in data else "grpc" if "grpc" in data else "tcp"
     body = data[kind]
@@ -280,7 +322,7 @@ def _probe(data: dict[str, Any], keypath: str) -> Probe:
 def _check_service(svc: Service, config: Config, ctx: Context) -> None:
     _check_ports(svc, ctx)
     _check_dependencies(svc, config, ctx)
-    _check_ingress(svc, ctx)
+    _check_ingress(svc, config, ctx)
     mounts: dict[str, str] = {}
     for i, path in enumerate(svc.writable_paths):
         mounts.setdefault(path, f"spec.writablePaths[{i}]")
@@ -353,16 +395,30 @@ def _check_dependencies(svc: Service, config: Config, ctx: Context) -> None:
             )
 
 
-def _check_ingress(svc: Service, ctx: Context) -> None:
+ROLE_KEYS = {"ingress-controller": "ingressController", "metrics-scraper": "metricsScraper"}
+
+
+def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
+    roles = {
+        "ingress-controller": config.ingress_controller,
+        "metrics-scraper": config.metrics_scraper,
+    }
+    for port in svc.ports:
+        if port.scrape and config.metrics_scraper is None:
+            ctx.fail(f"{port.keypath}.scrape", "needs metricsScraper in cgen.yaml")
     for rule in svc.ingress:
         source = f"{rule.keypath}.from"
+        _check_port_refs(svc, rule.ports or (), f"{rule.keypath}.ports", ctx)
+        if rule.role is not None:
+            if roles[rule.role] is None:
+                ctx.fail(source, f"{rule.role} needs {ROLE_KEYS[rule.role]} in cgen.yaml")
+            continue
         if rule.cidr and (rule.namespace or rule.pod_labels):
             ctx.fail(source, "a cidr source cannot be combined with namespace or podLabels")
         if not rule.cidr and rule.except_:
             ctx.fail(f"{source}.except", "applies to cidr sources only", key=True)
         if not (rule.cidr or rule.namespace or rule.pod_labels):
             ctx.fail(source, "needs namespace, podLabels or cidr")
-        _check_port_refs(svc, rule.ports or (), f"{rule.keypath}.ports", ctx)
 
 
 def _check_port_refs(svc: Service, refs: tuple[PortRef, ...], keypath: str, ctx: Context) -> None:

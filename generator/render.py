@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .artifact import Artifact
@@ -10,9 +11,18 @@ from .builders.common import MANAGED_BY, kustomization
 from .errors import ManifestError
 from .model import Service
 from .project import Project
-from .serialize import json_text, yaml_text
+from .serialize import yaml_text
 
 NAMESPACE_DIR = "_namespace"
+
+
+@dataclass(frozen=True)
+class Folder:
+    """One output folder's Kubernetes objects (by file name) and where they came from."""
+
+    path: str
+    source: str
+    objects: dict[str, dict[str, Any]]
 
 
 def _namespace_object(namespace: str) -> dict[str, Any]:
@@ -31,60 +41,83 @@ def _namespace_object(namespace: str) -> dict[str, Any]:
     }
 
 
-def namespace_artifacts(project: Project, namespace: str) -> list[Artifact]:
-    """The namespace-wide files: Namespace, default deny, DNS egress, kustomization."""
-    source = f"the manifests of namespace {namespace}"
-    base = f"{namespace}/{NAMESPACE_DIR}"
-    files: dict[str, Any] = {}
+def namespace_folder(project: Project, namespace: str) -> Folder:
+    """The namespace-wide objects: Namespace, default deny, DNS egress."""
+    objects: dict[str, dict[str, Any]] = {}
     if project.config.create_namespaces:
-        files["namespace.yaml"] = _namespace_object(namespace)
-    files["default-deny.yaml"] = network.default_deny(namespace)
-    files["allow-cluster-dns.yaml"] = network.allow_dns(project.config, namespace)
-    files["kustomization.yaml"] = kustomization(list(files))
-    return [Artifact(f"{base}/{name}", yaml_text(obj, source)) for name, obj in files.items()]
+        objects["namespace.yaml"] = _namespace_object(namespace)
+    objects.update(network.namespace_objects(project, namespace))
+    source = f"the manifests of namespace {namespace}"
+    return Folder(f"{namespace}/{NAMESPACE_DIR}", source, objects)
 
 
-def service_artifacts(project: Project, svc: Service) -> list[Artifact]:
-    """Every file of one service."""
-    base = f"{svc.namespace}/{svc.name}"
-    objects: dict[str, Any] = {
+def service_folder(project: Project, svc: Service) -> Folder:
+    """The Kubernetes objects of one service."""
+    objects: dict[str, dict[str, Any]] = {
         "serviceaccount.yaml": workload.service_account(svc),
         "deployment.yaml": workload.deployment(project, svc),
     }
     if svc.ports:
         objects["service.yaml"] = workload.service(svc)
-    objects["networkpolicy.yaml"] = network.service_policy(project, svc)
-    objects["kustomization.yaml"] = kustomization(list(objects))
-    artifacts = [
-        Artifact(f"{base}/{name}", yaml_text(obj, svc.source)) for name, obj in objects.items()
-    ]
-    artifacts.append(Artifact(f"{base}/seccomp.json", json_text(seccomp.profile(project, svc))))
-    artifacts.append(Artifact(f"{base}/Dockerfile", dockerfile.dockerfile(project, svc)))
+    objects.update(network.service_objects(project, svc))
+    return Folder(f"{svc.namespace}/{svc.name}", svc.source, objects)
+
+
+def folders(project: Project) -> list[Folder]:
+    """Every folder of Kubernetes objects, namespaces first, in a stable order."""
+    result: list[Folder] = []
+    for namespace in project.graph.namespaces():
+        result.append(namespace_folder(project, namespace))
+        result += [
+            service_folder(project, s) for s in project.graph.services if s.namespace == namespace
+        ]
+    return result
+
+
+def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
+    artifacts: list[Artifact] = []
+    for folder in all_folders:
+        for name, obj in folder.objects.items():
+            artifacts.append(Artifact(f"{folder.path}/{name}", yaml_text(obj, folder.source)))
+        resources = kustomization(list(folder.objects))
+        artifacts.append(
+            Artifact(f"{folder.path}/kustomization.yaml", yaml_text(resources, folder.source))
+        )
+    namespaces = project.graph.namespaces()
+    for namespace in namespaces:
+        members = [
+            f.path.split("/", 1)[1] for f in all_folders if f.path.split("/", 1)[0] == namespace
+        ]
+        artifacts.append(
+            Artifact(
+                f"{namespace}/kustomization.yaml",
+                yaml_text(kustomization(members), f"the manifests of namespace {namespace}"),
+            )
+        )
+    artifacts.append(
+        Artifact("kustomization.yaml", yaml_text(kustomization(namespaces), "all manifests"))
+    )
     return artifacts
 
 
-def render(project: Project, *, allow_unpinned: bool = False) -> list[Artifact]:
+def render(
+    project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
+) -> list[Artifact]:
     """All artifacts of the project, sorted by path."""
     if not allow_unpinned:
         problems = dockerfile.unpinned(project)
         if problems:
             raise ManifestError(problems=problems)
+    chosen = formats or project.config.formats
+    all_folders = folders(project)
     artifacts: list[Artifact] = []
-    folders: list[str] = []
-    for namespace in project.graph.namespaces():
-        artifacts += namespace_artifacts(project, namespace)
-        services = [s for s in project.graph.services if s.namespace == namespace]
-        resources = [NAMESPACE_DIR] + [s.name for s in services]
-        artifacts.append(
-            Artifact(
-                f"{namespace}/kustomization.yaml",
-                yaml_text(kustomization(resources), f"the manifests of namespace {namespace}"),
-            )
-        )
-        folders.append(namespace)
-        for svc in services:
-            artifacts += service_artifacts(project, svc)
-    artifacts.append(
-        Artifact("kustomization.yaml", yaml_text(kustomization(folders), "all manifests"))
-    )
+    if "kubernetes" in chosen:
+        artifacts += _kubernetes(project, all_folders)
+    if "terraform" in chosen:
+        from .builders import terraform
+
+        artifacts += terraform.artifacts(project, all_folders)
+    for svc in project.graph.services:
+        artifacts += seccomp.artifacts(project, svc)
+        artifacts += dockerfile.artifacts(project, svc)
     return sorted(artifacts)

@@ -218,11 +218,16 @@ def _fits_type(spec: Spec, value: Any) -> bool:
         return isinstance(value, str)
     if isinstance(spec, Int):
         return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(spec, Enum):
+        return isinstance(value, str)
+    if isinstance(spec, Obj | Map):
+        return isinstance(value, dict)
     return False
 
 
 def _kind(spec: Spec) -> str:
-    return {"Str": "a string", "Int": "a number"}.get(type(spec).__name__, "a value")
+    names = {"Str": "a string", "Int": "a number", "Enum": "a name", "Obj": "a mapping"}
+    return names.get(type(spec).__name__, "a value")
 
 
 @dataclass

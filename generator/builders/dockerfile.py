@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..artifact import Artifact
 from ..errors import Problem
 from ..model import Service
 from ..project import Project
@@ -61,3 +62,8 @@ def dockerfile(project: Project, svc: Service) -> str:
         service_json=json.dumps(svc.name),
         entrypoint_json=json.dumps(list(entrypoint), ensure_ascii=False),
     )
+
+
+def artifacts(project: Project, svc: Service) -> list[Artifact]:
+    """The service's image build files."""
+    return [Artifact(f"{svc.namespace}/{svc.name}/Dockerfile", dockerfile(project, svc))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ..model import Config, ExternalDependency, IngressRule, Port, Service
+from ..model import Config, ExternalDependency, IngressRule, Port, Role, Service
 from ..project import Project
 from .common import MANAGED_BY, NAMESPACE_LABEL, metadata, policy_ports, selector, service_peer
 
@@ -75,7 +75,23 @@ def _external_rule(ext: ExternalDependency, config: Config) -> dict[str, Any]:
     }
 
 
-def _ingress_peer(rule: IngressRule) -> dict[str, Any]:
+def role_peer(role: Role) -> dict[str, Any]:
+    """The pods of a cgen.yaml role (ingress controller, metrics scraper)."""
+    return {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: role.namespace}},
+        "podSelector": {"matchLabels": dict(role.pod_labels)},
+    }
+
+
+def _ingress_peer(rule: IngressRule, config: Config) -> dict[str, Any]:
+    if rule.role is not None:
+        role = (
+            config.ingress_controller
+            if rule.role == "ingress-controller"
+            else config.metrics_scraper
+        )
+        assert role is not None  # validated in model
+        return role_peer(role)
     if rule.cidr:
         return ip_block(rule.cidr, rule.except_)
     peer: dict[str, Any] = {}
@@ -102,7 +118,13 @@ def service_policy(project: Project, svc: Service) -> dict[str, Any]:
     for rule in svc.ingress:
         ports = _own_ports(svc, rule.ports)
         if ports:
-            ingress.append({"from": [_ingress_peer(rule)], "ports": policy_ports(ports)})
+            ingress.append(
+                {"from": [_ingress_peer(rule, project.config)], "ports": policy_ports(ports)}
+            )
+    scraped = [p for p in svc.ports if p.scrape]
+    if scraped and project.config.metrics_scraper is not None:
+        peer = role_peer(project.config.metrics_scraper)
+        ingress.append({"from": [peer], "ports": policy_ports(scraped)})
     egress: list[dict[str, Any]] = [
         {"to": [service_peer(edge.callee)], "ports": policy_ports(edge.ports)}
         for edge in project.graph.calls_of(svc)
@@ -122,3 +144,16 @@ def service_policy(project: Project, svc: Service) -> dict[str, Any]:
         "metadata": metadata(svc),
         "spec": spec,
     }
+
+
+def namespace_objects(project: Project, namespace: str) -> dict[str, dict[str, Any]]:
+    """Namespace-wide policy objects by file name (in _namespace/)."""
+    return {
+        "default-deny.yaml": default_deny(namespace),
+        "allow-cluster-dns.yaml": allow_dns(project.config, namespace),
+    }
+
+
+def service_objects(project: Project, svc: Service) -> dict[str, dict[str, Any]]:
+    """The service's policy objects by file name."""
+    return {"networkpolicy.yaml": service_policy(project, svc)}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..artifact import Artifact
 from ..model import Service
 from ..project import Project
+from ..serialize import json_text
 
 EPERM = 1
 ENOSYS = 38
@@ -44,3 +46,19 @@ def profile(project: Project, svc: Service) -> dict[str, Any]:
     result["architectures"] = ARCHITECTURES
     result["syscalls"] = rules
     return result
+
+
+def localhost_profile(project: Project, svc: Service) -> str:
+    """Where the kubelet finds this service's profile, relative to /var/lib/kubelet/seccomp."""
+    return f"{project.config.seccomp_prefix}/{svc.namespace}/{svc.name}.json"
+
+
+def pod_seccomp_profile(project: Project, svc: Service) -> dict[str, str]:
+    """The container's seccompProfile field (a Localhost profile of its own)."""
+    return {"type": "Localhost", "localhostProfile": localhost_profile(project, svc)}
+
+
+def artifacts(project: Project, svc: Service) -> list[Artifact]:
+    """The service's seccomp files."""
+    base = f"{svc.namespace}/{svc.name}"
+    return [Artifact(f"{base}/seccomp.json", json_text(profile(project, svc)))]

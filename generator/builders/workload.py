@@ -7,6 +7,7 @@ from typing import Any
 from ..model import Probe, Service
 from ..project import Project
 from .common import metadata, selector
+from .seccomp import pod_seccomp_profile
 
 PROBE_FIELDS = {
     "readiness": "readinessProbe",
@@ -18,11 +19,6 @@ NO_PORT_SKIPS = (
     ("CKV_K8S_8", "no listening port: a pure client has nothing a liveness probe could call"),
     ("CKV_K8S_9", "no listening port: a pure client has nothing a readiness probe could call"),
 )
-
-
-def seccomp_localhost(project: Project, svc: Service) -> str:
-    """Where the kubelet finds this service's profile, relative to /var/lib/kubelet/seccomp."""
-    return f"{project.config.seccomp_prefix}/{svc.namespace}/{svc.name}.json"
 
 
 def uid(project: Project, svc: Service) -> int:
@@ -106,10 +102,7 @@ def deployment(project: Project, svc: Service) -> dict[str, Any]:
         "runAsUser": user,
         "runAsGroup": user,
         "capabilities": capabilities,
-        "seccompProfile": {
-            "type": "Localhost",
-            "localhostProfile": seccomp_localhost(project, svc),
-        },
+        "seccompProfile": pod_seccomp_profile(project, svc),
     }
     volumes, mounts = _volumes(project, svc)
     if mounts:
