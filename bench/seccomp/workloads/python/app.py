@@ -53,6 +53,10 @@ class Threaded(socketserver.ThreadingTCPServer):
 
 
 def main() -> int:
+    # Block SIGTERM before any thread exists (threads inherit the mask) and take it
+    # with sigtimedwait in the main thread: a handler would only run once the main
+    # thread wakes up, and a SIGTERM delivered to another thread would not wake it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     cfg_path = Path(sys.argv[1])
     cfg = read_config(cfg_path)
     base = cfg_path.parent
@@ -105,9 +109,6 @@ def main() -> int:
     port = httpd.server_address[1]
     print(f"READY port={port} pid={os.getpid()}", flush=True)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-
     def get(path: str) -> str:
         conn = http.client.HTTPConnection(host, port, timeout=5)
         conn.request("GET", path)
@@ -125,7 +126,7 @@ def main() -> int:
     assert len(state.read_text().splitlines()) == len(results)
     print(f"SELFCHECK OK requests={len(results)} {results[0]}", flush=True)
 
-    if not stop.wait(float(cfg["max_lifetime_s"])):
+    if signal.sigtimedwait({signal.SIGTERM}, float(cfg["max_lifetime_s"])) is None:
         print("no SIGTERM before max_lifetime_s", flush=True)
         return 3
     for s in servers:
