@@ -46,7 +46,7 @@ def build(
     project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
 ) -> list[Artifact]:
     """Every artifact of the project (pure: touches no file); formats default to cgen.yaml's."""
-    from .render import render as render_all
+    from .compose import render as render_all
 
     return render_all(project, allow_unpinned=allow_unpinned, formats=formats)
 

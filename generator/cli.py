@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 import generator
-from generator.errors import CgenError, CheckFailed, Problem
+from generator.errors import CgenError, CheckFailed, ManifestError, Problem
 
 app = typer.Typer(
     add_completion=False,
@@ -122,6 +122,11 @@ def main() -> None:
     except CheckFailed as exc:
         sys.stdout.write(exc.diff)
         typer.echo(f"error: {exc.summary}", err=True)
+        sys.exit(exc.exit_code)
+    except ManifestError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"{len(exc.problems)} problem(s) found; nothing was written", err=True)
         sys.exit(exc.exit_code)
     except CgenError as exc:
         typer.echo(f"error: {exc}", err=True)

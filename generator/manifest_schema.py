@@ -84,6 +84,8 @@ def _check_port_name(value: str) -> str | None:
 
 
 def _check_cidr(value: str) -> str | None:
+    if "/" not in value:
+        return f"{value!r} is not a CIDR: add the prefix length (e.g. /32)"
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:

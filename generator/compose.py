@@ -1,4 +1,4 @@
-"""Compose every builder's output into the artifacts of one render."""
+"""Compose every builder's output into the artifacts of one render (pure)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,5 @@
+"""`python -m generator` runs the cgen command."""
+
+from generator.cli import main
+
+main()
