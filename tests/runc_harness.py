@@ -454,3 +454,34 @@ def prepare_workload(runtime: str, workdir: Path, port: int = 8080) -> Workload:
 
 def workload_at(runtime: str, workdir: Path) -> Workload:
     return Workload(runtime, workdir / "app", workdir / "config")
+
+
+PROBE_SOURCE = REPO / "bench" / "seccomp" / "probe" / "probe.c"
+
+
+def build_probe(dest: Path) -> Path:
+    """Compile bench/seccomp/probe/probe.c statically into dest/probe."""
+    gcc = require_tool("gcc")
+    dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o755)
+    out = dest / "probe"
+    subprocess.run(
+        [
+            gcc, "-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector", "-O2",
+            "-Wall", "-Wextra", "-o", str(out), str(PROBE_SOURCE),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    out.chmod(0o755)
+    return out
+
+
+def probe_results(stdout: str) -> dict[str, str]:
+    """{syscall: 'denied EPERM' | 'allowed ...'} from the probe's output."""
+    results = {}
+    for line in stdout.splitlines():
+        parts = line.split(maxsplit=2)
+        if len(parts) == 3 and parts[0] == "probe":
+            results[parts[1]] = parts[2]
+    return results
