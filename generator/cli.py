@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -137,3 +138,12 @@ def main() -> None:
     except OSError as exc:
         typer.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
         sys.exit(1)
+    except Exception as exc:  # a bug in cgen: say so briefly instead of a traceback
+        if os.environ.get("CGEN_DEBUG"):
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(set CGEN_DEBUG=1 for details and please report it)",
+            err=True,
+        )
+        sys.exit(70)
