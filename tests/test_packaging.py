@@ -1,0 +1,89 @@
+"""The wheel carries templates/ and profiles/, and an installed cgen renders from it alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("cgen-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {
+        p.relative_to(ROOT / "profiles").as_posix() for p in (ROOT / "profiles").rglob("*.yaml")
+    }
+    assert shipped and all(f"generator/_shipped/profiles/{n}" in names for n in shipped)
+    templates = {
+        p.relative_to(ROOT / "templates").as_posix()
+        for p in (ROOT / "templates").rglob("*")
+        if p.is_file()
+    }
+    assert templates and all(f"generator/_shipped/templates/{n}" in names for n in templates)
+    # Install into a fresh environment that sees the dependencies but not the source tree.
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    work = subprocess.run(
+        [str(python), "-c", "import generator, sys; print(generator.__file__)"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert str(env_dir) in work.stdout, work.stdout
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            str(env_dir / "bin" / "cgen"),
+            "render",
+            str(ROOT / "examples" / "shop"),
+            "--out",
+            str(out),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "shop" / "frontend" / "Dockerfile").read_text().startswith("# syntax=")
+    assert (out / "payments" / "payment" / "seccomp.json").exists()
