@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import podsecurity
 from .artifact import Artifact
 from .builders import dockerfile, network, seccomp, workload
 from .builders.common import MANAGED_BY, kustomization
@@ -23,10 +24,12 @@ class Folder:
     path: str
     source: str
     objects: dict[str, dict[str, Any]]
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _namespace_object(namespace: str) -> dict[str, Any]:
-    # Pod Security Admission "restricted" backs up what the generated pods already do.
+def _namespace_object(namespace: str, level: str) -> dict[str, Any]:
+    # Pod Security Admission enforces what the generated pods already do; warn and audit
+    # stay at restricted so that any pod below it is reported.
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -34,8 +37,10 @@ def _namespace_object(namespace: str) -> dict[str, Any]:
             "name": namespace,
             "labels": {
                 **MANAGED_BY,
-                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce": level,
                 "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
             },
         },
     }
@@ -44,11 +49,17 @@ def _namespace_object(namespace: str) -> dict[str, Any]:
 def namespace_folder(project: Project, namespace: str) -> Folder:
     """The namespace-wide objects: Namespace, default deny, DNS egress."""
     objects: dict[str, dict[str, Any]] = {}
+    notes: dict[str, list[str]] = {}
     if project.config.create_namespaces:
-        objects["namespace.yaml"] = _namespace_object(namespace)
+        members = [s for s in project.graph.services if s.namespace == namespace]
+        level, reasons = podsecurity.namespace_level(members)
+        objects["namespace.yaml"] = _namespace_object(namespace, level)
+        if reasons:
+            notes["namespace.yaml"] = [f"Pod Security enforce level {level}, not restricted:"]
+            notes["namespace.yaml"] += [f"  {reason}" for reason in reasons]
     objects.update(network.namespace_objects(project, namespace))
     source = f"the manifests of namespace {namespace}"
-    return Folder(f"{namespace}/{NAMESPACE_DIR}", source, objects)
+    return Folder(f"{namespace}/{NAMESPACE_DIR}", source, objects, notes)
 
 
 def service_folder(project: Project, svc: Service) -> Folder:
@@ -59,6 +70,8 @@ def service_folder(project: Project, svc: Service) -> Folder:
     }
     if svc.ports:
         objects["service.yaml"] = workload.service(svc)
+    if svc.replicas > 1:
+        objects["poddisruptionbudget.yaml"] = workload.disruption_budget(svc)
     objects.update(network.service_objects(project, svc))
     return Folder(f"{svc.namespace}/{svc.name}", svc.source, objects)
 
@@ -78,7 +91,8 @@ def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
     artifacts: list[Artifact] = []
     for folder in all_folders:
         for name, obj in folder.objects.items():
-            artifacts.append(Artifact(f"{folder.path}/{name}", yaml_text(obj, folder.source)))
+            text = yaml_text(obj, folder.source, folder.notes.get(name))
+            artifacts.append(Artifact(f"{folder.path}/{name}", text))
         resources = kustomization(list(folder.objects))
         artifacts.append(
             Artifact(f"{folder.path}/kustomization.yaml", yaml_text(resources, folder.source))

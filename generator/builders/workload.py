@@ -122,6 +122,19 @@ def deployment(project: Project, svc: Service) -> dict[str, Any]:
     }
     if volumes:
         pod["volumes"] = volumes
+    if svc.replicas > 1:
+        # Spread replicas over nodes when possible, so one node failure keeps the service up.
+        term = {
+            "labelSelector": {"matchLabels": selector(svc)},
+            "topologyKey": "kubernetes.io/hostname",
+        }
+        pod["affinity"] = {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": 100, "podAffinityTerm": term}
+                ]
+            }
+        }
     meta = metadata(svc)
     if not svc.ports:
         meta["annotations"] = {
@@ -140,6 +153,16 @@ def deployment(project: Project, svc: Service) -> dict[str, Any]:
                 "spec": pod,
             },
         },
+    }
+
+
+def disruption_budget(svc: Service) -> dict[str, Any]:
+    """A PodDisruptionBudget: voluntary evictions take at most one replica at a time."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(svc),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(svc)}},
     }
 
 
