@@ -33,6 +33,9 @@ INSTALL_HINT = "run tests/tools/install.sh to install it"
 
 ENOSYS = 38
 EPERM = 1
+# CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET (clone's flags are its first
+# argument on x86_64 and aarch64; s390 swaps the first two).
+CLONE_NAMESPACE_FLAGS = 0x7E020000
 
 # Host top-level entries that are symlinks into /usr on merged-/usr systems.
 _USR_LINKS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
@@ -104,13 +107,33 @@ def seccomp_architectures() -> list[str]:
 def oci_profile(baseline_yaml: Path) -> dict[str, Any]:
     """Build an OCI `linux.seccomp` object from a profiles/seccomp/<runtime>.yaml baseline.
 
-    Default action ERRNO(EPERM); the baseline's `syscalls` are allowed and its `enosys`
-    probes answered with ERRNO(ENOSYS), so runtimes fall back instead of failing.
+    Default action ERRNO(EPERM); the baseline's `syscalls` are allowed (clone only
+    without namespace flags) and its `enosys` probes answered with ERRNO(ENOSYS), so
+    runtimes fall back instead of failing.
     """
     data = yaml.safe_load(baseline_yaml.read_text())
     allow = sorted(set(data["syscalls"]))
     enosys = sorted(set(data.get("enosys") or []) - set(allow))
-    rules: list[dict[str, Any]] = [{"names": allow, "action": "SCMP_ACT_ALLOW"}]
+    rules: list[dict[str, Any]] = [
+        {"names": [n for n in allow if n != "clone"], "action": "SCMP_ACT_ALLOW"}
+    ]
+    if "clone" in allow:
+        # As in Docker's profile: clone only without namespace flags (threads, fork),
+        # else clone(CLONE_NEWUSER...) would do what the denied unshare does.
+        rules.append(
+            {
+                "names": ["clone"],
+                "action": "SCMP_ACT_ALLOW",
+                "args": [
+                    {
+                        "index": 0,
+                        "value": CLONE_NAMESPACE_FLAGS,
+                        "valueTwo": 0,
+                        "op": "SCMP_CMP_MASKED_EQ",
+                    }
+                ],
+            }
+        )
     if enosys:
         rules.append({"names": enosys, "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS})
     return {
@@ -467,8 +490,17 @@ def build_probe(dest: Path) -> Path:
     out = dest / "probe"
     subprocess.run(
         [
-            gcc, "-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector", "-O2",
-            "-Wall", "-Wextra", "-o", str(out), str(PROBE_SOURCE),
+            gcc,
+            "-static",
+            "-nostdlib",
+            "-ffreestanding",
+            "-fno-stack-protector",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-o",
+            str(out),
+            str(PROBE_SOURCE),
         ],
         check=True,
         capture_output=True,

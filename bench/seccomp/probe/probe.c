@@ -12,8 +12,8 @@
  * Build: gcc -static -nostdlib -ffreestanding -fno-stack-protector -O2 -o probe probe.c
  * (x86_64 and aarch64).
  *
- * unshare(CLONE_NEWUSER), ptrace(PTRACE_TRACEME) and keyctl(KEYCTL_GET_KEYRING_ID)
- * succeed for an unprivileged process when no seccomp filter is loaded, so they show
+ * unshare(CLONE_NEWUSER), clone(CLONE_NEWUSER), ptrace(PTRACE_TRACEME) and
+ * keyctl(KEYCTL_GET_KEYRING_ID) succeed for an unprivileged process when no seccomp filter is loaded, so they show
  * the filter itself at work; mount, bpf, init_module and reboot also need capabilities.
  *
  * The calls are real (a mount over /tmp, a new user namespace...): run it only inside a
@@ -24,6 +24,7 @@
 #define EPERM 1
 #define ENOSYS 38
 #define CLONE_NEWUSER 0x10000000L
+#define SIGCHLD 17L
 #define PTRACE_TRACEME 0L
 #define KEYCTL_GET_KEYRING_ID 0L
 #define KEY_SPEC_SESSION_KEYRING (-3L)
@@ -106,11 +107,18 @@ struct bpf_map_attr {
 
 void _start(void) {
     static struct bpf_map_attr attr;
+    long rc;
     if (sys6(__NR_getuid, 0, 0, 0, 0, 0, 0) == 0 || sys6(__NR_geteuid, 0, 0, 0, 0, 0, 0) == 0) {
         out("probe: refusing to run as root (the probed calls are real)\n");
         sys6(__NR_exit_group, 2, 0, 0, 0, 0, 0);
     }
     report("mount", sys6(__NR_mount, (long)"none", (long)"/tmp", (long)"tmpfs", 0, 0, 0));
+    /* clone(CLONE_NEWUSER) does what unshare does: the filter must look at its flags.
+       Without a new stack the child runs on a copy of ours, like fork, and leaves. */
+    rc = sys6(__NR_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0, 0);
+    if (rc == 0) sys6(__NR_exit_group, 0, 0, 0, 0, 0, 0);
+    report("clone_newuser", rc);
+    /* After this the probe sits in an unmapped user namespace: keep it after clone. */
     report("unshare", sys6(__NR_unshare, CLONE_NEWUSER, 0, 0, 0, 0, 0));
     report("ptrace", sys6(__NR_ptrace, PTRACE_TRACEME, 0, 0, 0, 0, 0));
     report("keyctl",
