@@ -10,7 +10,7 @@ from .errors import Location, ManifestError, Problem
 from .loader import Document, load_documents
 from .manifest_schema import IMAGE, MEMORY, SYSCALL, name
 from .resources import profiles_root
-from .schema import Bool, Context, Field, Int, List, Obj, Str
+from .schema import Bool, Field, Int, List, Obj, Str, load_checked
 
 _IMAGE = Str(IMAGE, "an image reference", 512)
 _QUANTITIES = Obj(
@@ -118,16 +118,7 @@ class ProfileSet:
         path, display = self._find(relative)
         if path is None:
             return None
-        docs, problems = load_documents(path, display)
-        if not problems and len(docs) != 1:
-            problems = [Problem(Location(display), "", "must hold exactly one YAML document")]
-        if not problems:
-            ctx = Context(docs[0])
-            spec.check(docs[0].data, "", ctx)
-            problems = ctx.problems
-        if problems:
-            raise ManifestError(problems=problems)
-        return docs[0]
+        return load_checked(path, display, spec)
 
     def available(self) -> list[str]:
         """Names of every runtime profile that can be used."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .loader import Document, join
+from .errors import Location, ManifestError, Problem
+from .loader import Document, join, load_documents
 
 Json = dict[str, Any]
 Checker = Callable[[Any], str | None]
@@ -355,3 +356,17 @@ class Obj(Spec):
         if self.exactly_one:
             schema["oneOf"] = [{"required": [k]} for k in self.exactly_one]
         return self._described(schema)
+
+
+def load_checked(path: Path, display: str, spec: Spec) -> Document:
+    """Load a file that holds exactly one YAML document and check it against spec."""
+    docs, problems = load_documents(path, display)
+    if not problems and len(docs) != 1:
+        problems = [Problem(Location(display), "", "must hold exactly one YAML document")]
+    if not problems:
+        ctx = Context(docs[0])
+        spec.check(docs[0].data, "", ctx)
+        problems = ctx.problems
+    if problems:
+        raise ManifestError(problems=problems)
+    return docs[0]
