@@ -1,0 +1,182 @@
+"""Turn parsed Terraform (hashicorp/kubernetes provider) resources back into Kubernetes objects.
+
+Written from the provider's documented schema, independently of cgen's builder, so that
+comparing the result with cgen's YAML objects proves the two outputs say the same thing:
+
+- resource type -> apiVersion/kind; `kubernetes_manifest` -> its `manifest` as is;
+- a nested block (parsed as a list of objects) -> an object, or a list for the fields the
+  Kubernetes API holds as lists (containers, ports, volumes, rules, peers, ...);
+- an attribute -> its value; names snake_case -> camelCase; map attributes (labels,
+  selectors, resource quantities) keep their keys;
+- numbers the provider types as strings (replicas, uids, ports) -> numbers again, file
+  modes ("0440") -> octal numbers.
+
+Strings come from two parsers with the Terraform JSON convention: `$${` and `%%{` stand
+for literal `${` and `%{`; a bare `${`/`%{` is an expression, never a literal, and raises
+``Interpolation``. python-hcl2 8 returns the text of an escaped `$${...}` span raw
+(escape sequences undecoded), so that span is decoded here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+TYPES = {
+    "kubernetes_namespace_v1": ("v1", "Namespace"),
+    "kubernetes_service_account_v1": ("v1", "ServiceAccount"),
+    "kubernetes_service_v1": ("v1", "Service"),
+    "kubernetes_deployment_v1": ("apps/v1", "Deployment"),
+    "kubernetes_network_policy_v1": ("networking.k8s.io/v1", "NetworkPolicy"),
+}
+# Blocks whose Kubernetes field is a list (the provider repeats the block per item).
+LIST_BLOCKS = {
+    "container": "containers",
+    "volume": "volumes",
+    "volume_mount": "volumeMounts",
+    "port": "ports",
+    "env": "env",
+    "ingress": "ingress",
+    "egress": "egress",
+    "from": "from",
+    "to": "to",
+    "ports": "ports",
+    "match_expressions": "matchExpressions",
+}
+# Attributes the provider types as strings although Kubernetes holds numbers.
+NUMERIC_STRINGS = {"replicas", "run_as_user", "run_as_group", "fs_group"}
+INT_OR_STRING = {"port", "target_port"}
+OCTAL = {"default_mode", "mode"}
+META_ARGUMENTS = {"depends_on", "count", "for_each", "provider", "lifecycle", "timeouts"}
+
+_HCL_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_PY_HCL2_SPAN = re.compile(r"(\$\$|%%)\{[^}]*\}")
+
+
+class Interpolation(ValueError):
+    """A string that Terraform would evaluate as a template, not read as a literal."""
+
+
+def _unescape(raw: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw):
+            code = raw[i + 1]
+            if code == "u":
+                out.append(chr(int(raw[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            if code == "U":
+                out.append(chr(int(raw[i + 2 : i + 10], 16)))
+                i += 10
+                continue
+            out.append(_HCL_ESCAPES[code])
+            i += 2
+            continue
+        out.append(raw[i])
+        i += 1
+    return "".join(out)
+
+
+def literal(text: str, parser: str) -> str:
+    """The literal value of a parsed string; Interpolation if it holds a template sequence."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if parser == "python-hcl2":
+            span = _PY_HCL2_SPAN.match(text, i)
+            if span:
+                out.append(span[0][0] + "{" + _unescape(span[0][3:]))
+                i = span.end()
+                continue
+        elif text.startswith(("$${", "%%{"), i):
+            out.append(text[i] + "{")
+            i += 3
+            continue
+        if text.startswith(("${", "%{"), i):
+            raise Interpolation(f"template sequence in {text!r}")
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def _strings(value: Any, parser: str) -> Any:
+    """Every string (keys too) of a parsed value, as its literal."""
+    if isinstance(value, str):
+        return literal(value, parser)
+    if isinstance(value, list):
+        return [_strings(v, parser) for v in value]
+    if isinstance(value, dict):
+        return {literal(k, parser): _strings(v, parser) for k, v in value.items()}
+    return value
+
+
+def resources(parsed: dict[str, Any], parser: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, name, body) of every resource in one parser's output, strings as literals.
+
+    python-hcl2 gives ``resource: [{type: {name: body}}]``; hcl2json (HashiCorp's parser)
+    gives ``resource: {type: {name: [body]}}``.
+    """
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    groups = parsed.get("resource", [])
+    if isinstance(groups, dict):
+        groups = [groups]
+    for group in groups:
+        for rtype, by_name in group.items():
+            for name, bodies in by_name.items():
+                for body in bodies if isinstance(bodies, list) else [bodies]:
+                    found.append((rtype, name, _strings(body, parser)))
+    return found
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _number(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if name in NUMERIC_STRINGS:
+        return int(value)
+    if name in OCTAL:
+        return int(value, 8)
+    if name in INT_OR_STRING and value.isdigit():
+        return int(value)
+    return value
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def body_to_k8s(body: dict[str, Any]) -> dict[str, Any]:
+    """A resource (or nested block) body as the Kubernetes object fields it stands for."""
+    result: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in META_ARGUMENTS or name.startswith("__"):  # python-hcl2's __comments__
+            continue
+        if _is_block(value):
+            items = [body_to_k8s(v) for v in value]
+            if name in LIST_BLOCKS:
+                result[LIST_BLOCKS[name]] = items
+            else:
+                if len(items) != 1:
+                    raise ValueError(f"block {name} given {len(items)} times")
+                result[_camel(name)] = items[0]
+        elif isinstance(value, dict):  # a map attribute: keys are data, not field names
+            result[_camel(name)] = value
+        else:
+            result[_camel(name)] = _number(name, value)
+    return result
+
+
+def to_k8s(rtype: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The Kubernetes object one resource describes."""
+    if rtype == "kubernetes_manifest":
+        manifest = body["manifest"]
+        assert isinstance(manifest, dict), manifest
+        return manifest
+    api_version, kind = TYPES[rtype]
+    return {"apiVersion": api_version, "kind": kind, **body_to_k8s(body)}
