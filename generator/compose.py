@@ -118,10 +118,10 @@ def render(
     project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
 ) -> list[Artifact]:
     """All artifacts of the project, sorted by path."""
-    if not allow_unpinned:
-        problems = dockerfile.unpinned(project)
-        if problems:
-            raise ManifestError(problems=problems)
+    problems = [] if allow_unpinned else dockerfile.unpinned(project)
+    problems += dockerfile.unlocked(project)
+    if problems:
+        raise ManifestError(problems=problems)
     chosen = formats or project.config.formats
     all_folders = folders(project)
     artifacts: list[Artifact] = []
