@@ -29,20 +29,26 @@ TYPES = {
     "kubernetes_deployment_v1": ("apps/v1", "Deployment"),
     "kubernetes_network_policy_v1": ("networking.k8s.io/v1", "NetworkPolicy"),
 }
-# Blocks whose Kubernetes field is a list (the provider repeats the block per item).
+# Blocks whose Kubernetes field is a list (the provider repeats the block per item), by
+# (enclosing block, block): the provider's `port` is a container's or a Service's port,
+# `ports` a NetworkPolicy rule's.
 LIST_BLOCKS = {
-    "container": "containers",
-    "volume": "volumes",
-    "volume_mount": "volumeMounts",
-    "port": "ports",
-    "env": "env",
-    "ingress": "ingress",
-    "egress": "egress",
-    "from": "from",
-    "to": "to",
-    "ports": "ports",
-    "match_expressions": "matchExpressions",
+    ("spec", "container"): "containers",
+    ("spec", "volume"): "volumes",
+    ("spec", "port"): "ports",
+    ("spec", "ingress"): "ingress",
+    ("spec", "egress"): "egress",
+    ("container", "volume_mount"): "volumeMounts",
+    ("container", "port"): "ports",
+    ("container", "env"): "env",
+    ("ingress", "from"): "from",
+    ("ingress", "ports"): "ports",
+    ("egress", "to"): "to",
+    ("egress", "ports"): "ports",
 }
+# Map attributes (`labels = { ... }`): never blocks. `selector` is a block in a
+# Deployment and a map in a Service.
+MAPS = {"labels", "annotations", "match_labels", "requests", "limits", "selector", "manifest"}
 # Attributes the provider types as strings although Kubernetes holds numbers.
 NUMERIC_STRINGS = {"replicas", "run_as_user", "run_as_group", "fs_group"}
 INT_OR_STRING = {"port", "target_port"}
@@ -151,21 +157,25 @@ def _is_block(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def body_to_k8s(body: dict[str, Any]) -> dict[str, Any]:
+def body_to_k8s(body: dict[str, Any], block: str = "") -> dict[str, Any]:
     """A resource (or nested block) body as the Kubernetes object fields it stands for."""
     result: dict[str, Any] = {}
     for name, value in body.items():
         if name in META_ARGUMENTS or name.startswith("__"):  # python-hcl2's __comments__
             continue
         if _is_block(value):
-            items = [body_to_k8s(v) for v in value]
-            if name in LIST_BLOCKS:
-                result[LIST_BLOCKS[name]] = items
+            if name in MAPS - {"selector"}:
+                raise ValueError(f"{block}.{name} is a map attribute, not a block")
+            items = [body_to_k8s(v, name) for v in value]
+            if (block, name) in LIST_BLOCKS:
+                result[LIST_BLOCKS[block, name]] = items
             else:
                 if len(items) != 1:
-                    raise ValueError(f"block {name} given {len(items)} times")
+                    raise ValueError(f"block {block}.{name} given {len(items)} times")
                 result[_camel(name)] = items[0]
         elif isinstance(value, dict):  # a map attribute: keys are data, not field names
+            if name not in MAPS:
+                raise ValueError(f"{block}.{name} is a block, not a map attribute")
             result[_camel(name)] = value
         else:
             result[_camel(name)] = _number(name, value)
