@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +47,8 @@ class Config:
     ingress_controller: Role | None = None
     metrics_scraper: Role | None = None
     registry_mirrors: tuple[tuple[str, str], ...] = ()
+    # cgen.yaml as loaded, so network reports can name the lines a setting came from.
+    doc: Document | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
         ingress_controller=_role(data.get("ingressController")),
         metrics_scraper=_role(data.get("metricsScraper")),
         registry_mirrors=_pairs(data.get("registryMirrors")),
+        doc=doc,
     )
     return config, []
 
@@ -386,6 +390,9 @@ def _check_dependencies(svc: Service, config: Config, ctx: Context) -> None:
                 ctx.fail(f"{keypath}.ports[{j}]", "must be a port number for host and cidr entries")
         if "cidr" in dep and "cidrs" in dep:
             ctx.fail(f"{keypath}.cidrs", "applies to host entries only; use cidr", key=True)
+        for j, cidr in enumerate((dep["cidr"],) if "cidr" in dep else dep.get("cidrs", ())):
+            where = f"{keypath}.cidr" if "cidr" in dep else f"{keypath}.cidrs[{j}]"
+            _check_not_excluded(cidr, where, _excluded_networks(config), ctx)
         if "host" in dep and "cidrs" not in dep and config.dialect != "cilium":
             ctx.fail(
                 f"{keypath}.cidrs",
@@ -417,6 +424,11 @@ def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
             ctx.fail(source, "a cidr source cannot be combined with namespace or podLabels")
         if not rule.cidr and rule.except_:
             ctx.fail(f"{source}.except", "applies to cidr sources only", key=True)
+        if rule.cidr:
+            cluster = [("podCidrs", c) for c in config.pod_cidrs]
+            cluster += [("serviceCidrs", c) for c in config.service_cidrs]
+            _check_not_excluded(rule.cidr, f"{source}.cidr", cluster, ctx)
+            _check_excepts(rule.cidr, rule.except_, f"{source}.except", ctx)
         if not (rule.cidr or rule.namespace or rule.pod_labels):
             ctx.fail(source, "needs namespace, podLabels or cidr")
 
@@ -425,3 +437,38 @@ def _check_port_refs(svc: Service, refs: tuple[PortRef, ...], keypath: str, ctx:
     for j, ref in enumerate(refs):
         if svc.port(ref) is None:
             ctx.fail(f"{keypath}[{j}]", f"{ref!r} is not one of this service's ports")
+
+
+def _excluded_networks(config: Config) -> list[tuple[str, str]]:
+    """(cgen.yaml key, network) of every network external egress must never reach."""
+    return (
+        [("egressExcept", c) for c in config.egress_except]
+        + [("podCidrs", c) for c in config.pod_cidrs]
+        + [("serviceCidrs", c) for c in config.service_cidrs]
+    )
+
+
+def _check_not_excluded(
+    cidr: str, keypath: str, excluded: list[tuple[str, str]], ctx: Context
+) -> None:
+    # A network inside an excluded one could only be allowed by dropping the exclusion,
+    # which would silently open cluster or metadata addresses: refuse it instead.
+    net = ipaddress.ip_network(cidr)
+    for key, text in excluded:
+        other = ipaddress.ip_network(text)
+        if other.version == net.version and net.subnet_of(other):  # type: ignore[arg-type]
+            ctx.fail(
+                keypath,
+                f"{cidr} lies inside {text} ({key} in cgen.yaml), which external traffic never "
+                "reaches; name a cgen service (dependencies/ingress by namespace and podLabels) "
+                "or change cgen.yaml",
+            )
+            return
+
+
+def _check_excepts(cidr: str, excepts: tuple[str, ...], keypath: str, ctx: Context) -> None:
+    net = ipaddress.ip_network(cidr)
+    for j, text in enumerate(excepts):
+        other = ipaddress.ip_network(text)
+        if other.version != net.version or other == net or not other.subnet_of(net):  # type: ignore[arg-type]
+            ctx.fail(f"{keypath}[{j}]", f"{text} is not strictly inside {cidr}")

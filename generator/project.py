@@ -11,6 +11,7 @@ from .graph import Graph, build_graph
 from .imagelock import ImageLock, read_lock
 from .loader import Document, load_documents
 from .model import Config, Service, load_config, load_service
+from .netwarnings import network_warnings
 from .profiles import ProfileSet, RuntimeProfile
 
 CONFIG_NAME = "cgen.yaml"
@@ -130,9 +131,8 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
     lock = read_lock(lock_path, display_path(lock_path))
     if problems:
         raise ManifestError(problems=problems)
-    project = Project(
-        config, config_dir, services, graph, profiles, runtimes, lock, _warnings(services)
-    )
+    warnings = sorted(_warnings(services) + network_warnings(config, services))
+    project = Project(config, config_dir, services, graph, profiles, runtimes, lock, warnings)
     return project, out
 
 
