@@ -457,11 +457,12 @@ def _check_not_excluded(
     for key, text in excluded:
         other = ipaddress.ip_network(text)
         if other.version == net.version and net.subnet_of(other):  # type: ignore[arg-type]
+            relation = "is" if net == other else "lies inside"
             ctx.fail(
                 keypath,
-                f"{cidr} lies inside {text} ({key} in cgen.yaml), which external traffic never "
-                "reaches; name a cgen service (dependencies/ingress by namespace and podLabels) "
-                "or change cgen.yaml",
+                f"{cidr} {relation} {text} ({key} in cgen.yaml), which is never allowed as an "
+                "external network: reach cluster workloads as cgen services (dependencies, or "
+                "ingress by namespace and podLabels), or change cgen.yaml",
             )
             return
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from oracles import Edge, nca_connectivity, nca_forbids, nca_permits
+from oracles import Edge, k8s_validate, nca_connectivity, nca_forbids, nca_permits
 
 import generator
 from generator.netexplain import Endpoint, explain, parse_endpoint
@@ -299,3 +299,16 @@ def test_explain_agrees_with_nca_on_addresses(name: str, root: Path) -> None:
                     if (e.src == ref) == forward
                 }
                 assert _explain_ports(topo.model, src, dst) == nca, f"{src.label} -> {dst.label}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_network_policies_are_valid_kubernetes_objects(name: str, root: Path) -> None:
+    topo = topology(name, root)
+    policies = sorted(topo.cluster.rglob("*.yaml"))
+    checked = 0
+    for path in policies:
+        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if obj.get("kind") == "NetworkPolicy":
+            assert k8s_validate(obj) == [], path
+            checked += 1
+    assert checked > len(topo.model.namespaces)

@@ -22,7 +22,6 @@ from .common import MANAGED_BY, metadata, selector
 API_VERSION = "cilium.io/v2"
 KIND = "CiliumNetworkPolicy"
 NAMESPACE_KEY = "k8s:io.kubernetes.pod.namespace"
-ANY_NAME = [{"matchPattern": "*"}]
 
 
 def _object(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +43,8 @@ def port_rule(specs: tuple[PortSpec, ...], dns: bool = False) -> dict[str, Any]:
     assert specs, "an empty port list would allow every port"
     rule: dict[str, Any] = {"ports": [{"port": str(s.port), "protocol": s.protocol} for s in specs]}
     if dns:
-        rule["rules"] = {"dns": ANY_NAME}
+        # A fresh list each time: a shared object would come out as a YAML anchor.
+        rule["rules"] = {"dns": [{"matchPattern": "*"}]}
     return rule
 
 
