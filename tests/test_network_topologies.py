@@ -307,8 +307,8 @@ def test_network_policies_are_valid_kubernetes_objects(name: str, root: Path) ->
     policies = sorted(topo.cluster.rglob("*.yaml"))
     checked = 0
     for path in policies:
-        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if obj.get("kind") == "NetworkPolicy":
-            assert k8s_validate(obj) == [], path
-            checked += 1
+        for obj in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if obj.get("kind") == "NetworkPolicy":
+                assert k8s_validate(obj) == [], path
+                checked += 1
     assert checked > len(topo.model.namespaces)
