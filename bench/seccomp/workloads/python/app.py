@@ -79,16 +79,21 @@ def main() -> int:
             if self.path == "/healthz":
                 body = b"ok"
             elif self.path == "/work":
-                addr = socket.getaddrinfo("localhost", echo.server_address[1],
-                                          socket.AF_INET, socket.SOCK_STREAM)[0][4]
-                with socket.create_connection(addr, timeout=5) as dep:
+                info = socket.getaddrinfo(
+                    "localhost", echo.server_address[1], socket.AF_INET, socket.SOCK_STREAM
+                )
+                ip, dep_port = str(info[0][4][0]), int(info[0][4][1])
+                with socket.create_connection((ip, dep_port), timeout=5) as dep:
                     dep.sendall(b"ping")
                     echoed = dep.recv(1024)
-                with socket.create_connection((host, tls_srv.server_address[1]), timeout=5) as raw:
-                    with client_ctx.wrap_socket(raw, server_hostname="localhost") as tls:
-                        tls.sendall(b"hello")
-                        tls_reply = tls.recv(1024)
-                        version = tls.version()
+                tls_addr = (host, tls_srv.server_address[1])
+                with (
+                    socket.create_connection(tls_addr, timeout=5) as raw,
+                    client_ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+                ):
+                    tls.sendall(b"hello")
+                    tls_reply = tls.recv(1024)
+                    version = tls.version()
                 with lock, state.open("a") as f:
                     f.write(f"{self.path} {echoed!r} {tls_reply!r}\n")
                 body = f"work ok echo={echoed.decode()} tls={tls_reply.decode()} {version}".encode()
