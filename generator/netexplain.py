@@ -175,15 +175,22 @@ def matches(peer: Peer, ep: Endpoint) -> bool:
     return not any(ep.network.overlaps(ipaddress.ip_network(x)) for x in peer.except_)
 
 
-def _excluded_note(peer: Peer, ep: Endpoint) -> str | None:
+def _excluded_note(model: NetModel, peer: Peer, ep: Endpoint) -> str | None:
     if peer.kind != "cidr" or ep.network is None or peer.cidr is None:
         return None
     net = ipaddress.ip_network(peer.cidr)
     if net.version != ep.network.version or not ep.network.overlaps(net):
         return None
-    hit = [x for x in peer.except_ if ep.network.overlaps(ipaddress.ip_network(x))]
-    if hit:
-        return f"{ep.label} lies in {peer.cidr} but {', '.join(hit)} is excluded"
+    config = model.config
+    sources = (
+        ("egressExcept", config.egress_except),
+        ("podCidrs", config.pod_cidrs),
+        ("serviceCidrs", config.service_cidrs),
+    )
+    for text in peer.except_:
+        if ep.network.overlaps(ipaddress.ip_network(text)):
+            keys = [key for key, nets in sources if text in nets] or ["except of the rule"]
+            return f"{ep.label} lies in {peer.cidr} but {text} is excluded ({', '.join(keys)})"
     return f"{ep.label} is only partly inside {peer.cidr}"
 
 
@@ -255,7 +262,7 @@ def _side_lines(
     if found is None:
         why = {
             "pod": f"namespace {subject.namespace} has no cgen services",
-            "address": "an address outside the cluster",
+            "address": "an address; cgen's policies select pods",
             "host": "a DNS name outside the cluster",
         }[subject.kind]
         return [f"  {direction} of {subject.label}: not restricted by cgen ({why})"]
@@ -272,7 +279,7 @@ def _side_lines(
             f"    {subject.label} is not a cgen service; the default deny of namespace "
             f"{subject.namespace} applies to it"
         )
-    notes = sorted({n for g in mine if (n := _excluded_note(g.peer, other))})
+    notes = sorted({n for g in mine if (n := _excluded_note(model, g.peer, other))})
     lines += [f"    {n}" for n in notes]
     if mine:
         lines.append(f"    it may only {verb}:")
