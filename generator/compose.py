@@ -73,6 +73,7 @@ def service_folder(project: Project, svc: Service) -> Folder:
     if svc.replicas > 1:
         objects["poddisruptionbudget.yaml"] = workload.disruption_budget(svc)
     objects.update(network.service_objects(project, svc))
+    objects.update(seccomp.service_objects(project, svc))
     return Folder(f"{svc.namespace}/{svc.name}", svc.source, objects)
 
 

@@ -62,3 +62,8 @@ def artifacts(project: Project, svc: Service) -> list[Artifact]:
     """The service's seccomp files."""
     base = f"{svc.namespace}/{svc.name}"
     return [Artifact(f"{base}/seccomp.json", json_text(profile(project, svc)))]
+
+
+def service_objects(project: Project, svc: Service) -> dict[str, dict[str, Any]]:
+    """Kubernetes objects that deliver the profile (none when the kubelet reads raw JSON)."""
+    return {}
