@@ -1,0 +1,3 @@
+module example.com/buildprobe
+
+go 1.19
