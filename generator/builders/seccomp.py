@@ -1,55 +1,161 @@
-"""The per-service OCI seccomp profile: runtime baseline + capability groups + manifest."""
+"""The per-service OCI seccomp profile: runtime baseline + capability groups + manifest.
+
+Delivery is either raw OCI JSON for the kubelet (`localhostProfile: <prefix>/<ns>/<name>.json`
+under /var/lib/kubelet/seccomp) or, with `seccomp.delivery: operator` in cgen.yaml, also a
+Security Profiles Operator SeccompProfile object that the operator installs as
+`operator/<ns>/<name>.json`.
+"""
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from ..artifact import Artifact
+from ..errors import Location, ManifestError, Problem
 from ..model import Service
 from ..project import Project
+from ..resources import profiles_root
 from ..serialize import json_text
+from .common import metadata
 
 EPERM = 1
 ENOSYS = 38
+# x86_64 with its 32-bit (x86) and x32 ABIs, as Docker's profile does, and aarch64. One
+# file serves both node kinds: libseccomp resolves each name per architecture, and runc
+# skips a name the native architecture does not know. aarch64's 32-bit ARM compat ABI is
+# left out on purpose: such processes get libseccomp's bad-architecture action.
 ARCHITECTURES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"]
+# CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: clone without any of them
+# (threads, fork) is allowed; with one it would do what the denied unshare does. Docker's
+# profile applies the same mask to argument 0 (x86_64 and aarch64) unless CAP_SYS_ADMIN.
+CLONE_NAMESPACE_FLAGS = 0x7E020000
+SYS_ADMIN = "SYS_ADMIN"
+SPO_API_VERSION = "security-profiles-operator.x-k8s.io/v1beta1"
+SPO_FILE = "seccompprofile.yaml"
+NAMES_FILE = "seccomp/syscall-names.txt"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one syscall is allowed: kind 'runtime', 'capability' or 'manifest'."""
+
+    kind: str
+    detail: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f" ({self.location})" if self.location is not None else ""
+        return f"{self.kind} {self.detail}{where}"
+
+
+@cache
+def known_syscalls() -> frozenset[str]:
+    """Names libseccomp knows on the profile's architectures (profiles/seccomp)."""
+    text = profiles_root().joinpath(NAMES_FILE).read_text(encoding="utf-8")
+    return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
+
+
+def validate(services: list[Service]) -> list[Problem]:
+    """Problems with the manifests' `spec.syscalls`: names libseccomp does not know."""
+    known = known_syscalls()
+    problems: list[Problem] = []
+    for svc in services:
+        spec = svc.doc.data.get("spec") or {}
+        for i, name in enumerate(spec.get("syscalls") or []):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            keypath = f"spec.syscalls[{i}]"
+            problems.append(
+                Problem(
+                    svc.doc.at(keypath),
+                    keypath,
+                    f"{name!r} is not a syscall libseccomp knows on x86_64, x86, x32 or "
+                    f"aarch64 (runc would silently skip it){hint}",
+                )
+            )
+    return problems
+
+
+def reasons(project: Project, svc: Service) -> dict[str, list[Reason]]:
+    """Every allowed syscall with every reason it is allowed, sorted by name."""
+    found: dict[str, list[Reason]] = {}
+    baseline = project.runtime(svc).seccomp
+    for name in baseline.syscalls:
+        found.setdefault(name, []).append(Reason("runtime", baseline.name))
+    groups = project.profiles.capability_syscalls()
+    spec = svc.doc.data.get("spec") or {}
+    for i, cap in enumerate(spec.get("capabilities") or []):
+        where = svc.doc.at(f"spec.capabilities[{i}]")
+        for name in groups.get(cap, ()):
+            found.setdefault(name, []).append(Reason("capability", cap, where))
+    for i, name in enumerate(spec.get("syscalls") or []):
+        where = svc.doc.at(f"spec.syscalls[{i}]")
+        found.setdefault(name, []).append(Reason("manifest", f"spec.syscalls[{i}]", where))
+    return dict(sorted(found.items()))
 
 
 def allowed_syscalls(project: Project, svc: Service) -> dict[str, str]:
-    """Every allowed syscall and why: 'runtime <name>', 'capability <CAP>' or 'manifest'."""
-    reasons: dict[str, str] = {}
-    baseline = project.runtime(svc).seccomp
-    for name in baseline.syscalls:
-        reasons.setdefault(name, f"runtime {baseline.name}")
-    groups = project.profiles.capability_syscalls()
-    for cap in svc.capabilities:
-        for name in groups.get(cap, ()):
-            reasons.setdefault(name, f"capability {cap}")
-    for name in svc.syscalls:
-        reasons.setdefault(name, "manifest")
-    return dict(sorted(reasons.items()))
+    """Every allowed syscall and its first reason: 'runtime <name>', 'capability <CAP>'..."""
+    return {name: f"{r[0].kind} {r[0].detail}" for name, r in reasons(project, svc).items()}
+
+
+def enosys_syscalls(project: Project, svc: Service) -> list[str]:
+    """Optional syscalls the runtime probes: answered ENOSYS so it falls back."""
+    allowed = reasons(project, svc)
+    return [n for n in project.runtime(svc).seccomp.enosys if n not in allowed]
+
+
+def mode(project: Project, svc: Service) -> str:
+    """'enforce' or 'audit': the service's own choice, else cgen.yaml's."""
+    return svc.seccomp_mode or project.config.seccomp_mode
+
+
+def clone_filtered(svc: Service) -> bool:
+    """Whether clone is limited to no namespace flags (always, unless SYS_ADMIN)."""
+    return SYS_ADMIN not in svc.capabilities
 
 
 def profile(project: Project, svc: Service) -> dict[str, Any]:
     """The OCI seccomp JSON: deny by default (EPERM, or log in audit mode)."""
-    allowed = allowed_syscalls(project, svc)
-    enosys = [n for n in project.runtime(svc).seccomp.enosys if n not in allowed]
-    mode = svc.seccomp_mode or project.config.seccomp_mode
-    rules: list[dict[str, Any]] = [{"names": list(allowed), "action": "SCMP_ACT_ALLOW"}]
+    problems = validate(project.services)
+    if problems:
+        raise ManifestError(problems=problems)
+    allowed = list(reasons(project, svc))
+    restrict_clone = "clone" in allowed and clone_filtered(svc)
+    names = [n for n in allowed if not (restrict_clone and n == "clone")]
+    rules: list[dict[str, Any]] = [{"names": names, "action": "SCMP_ACT_ALLOW"}]
+    if restrict_clone:
+        mask = {"index": 0, "value": CLONE_NAMESPACE_FLAGS, "valueTwo": 0}
+        rules.append(
+            {
+                "names": ["clone"],
+                "action": "SCMP_ACT_ALLOW",
+                "args": [{**mask, "op": "SCMP_CMP_MASKED_EQ"}],
+            }
+        )
+    enosys = enosys_syscalls(project, svc)
     if enosys:
-        # Runtimes probe these and fall back on ENOSYS; a kill here would crash them.
+        # Runtimes probe these and fall back on ENOSYS; EPERM or a kill would break them.
         rules.append({"names": enosys, "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS})
-    result: dict[str, Any] = {
-        "defaultAction": "SCMP_ACT_LOG" if mode == "audit" else "SCMP_ACT_ERRNO",
-    }
-    if mode != "audit":
+    audit = mode(project, svc) == "audit"
+    result: dict[str, Any] = {"defaultAction": "SCMP_ACT_LOG" if audit else "SCMP_ACT_ERRNO"}
+    if not audit:
         result["defaultErrnoRet"] = EPERM
-    result["architectures"] = ARCHITECTURES
+    result["architectures"] = list(ARCHITECTURES)
     result["syscalls"] = rules
     return result
 
 
 def localhost_profile(project: Project, svc: Service) -> str:
     """Where the kubelet finds this service's profile, relative to /var/lib/kubelet/seccomp."""
+    if project.config.seccomp_delivery == "operator":
+        # Where the Security Profiles Operator writes a namespaced SeccompProfile.
+        return f"operator/{svc.namespace}/{svc.name}.json"
     return f"{project.config.seccomp_prefix}/{svc.namespace}/{svc.name}.json"
 
 
@@ -59,11 +165,29 @@ def pod_seccomp_profile(project: Project, svc: Service) -> dict[str, str]:
 
 
 def artifacts(project: Project, svc: Service) -> list[Artifact]:
-    """The service's seccomp files."""
+    """The service's seccomp files (the raw OCI JSON, whatever the delivery)."""
     base = f"{svc.namespace}/{svc.name}"
     return [Artifact(f"{base}/seccomp.json", json_text(profile(project, svc)))]
 
 
+def seccomp_profile_object(project: Project, svc: Service) -> dict[str, Any]:
+    """The Security Profiles Operator SeccompProfile carrying the same profile."""
+    spec: dict[str, Any] = {"disabled": False}
+    for key, value in profile(project, svc).items():
+        # The CRD has no defaultErrnoRet (the API server would prune it); EPERM is what
+        # runc returns for SCMP_ACT_ERRNO without one, so the installed profile is the same.
+        if key != "defaultErrnoRet":
+            spec[key] = value
+    return {
+        "apiVersion": SPO_API_VERSION,
+        "kind": "SeccompProfile",
+        "metadata": metadata(svc),
+        "spec": spec,
+    }
+
+
 def service_objects(project: Project, svc: Service) -> dict[str, dict[str, Any]]:
     """Kubernetes objects that deliver the profile (none when the kubelet reads raw JSON)."""
-    return {}
+    if project.config.seccomp_delivery != "operator":
+        return {}
+    return {SPO_FILE: seccomp_profile_object(project, svc)}

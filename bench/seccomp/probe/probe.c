@@ -117,6 +117,10 @@ void _start(void) {
        Without a new stack the child runs on a copy of ours, like fork, and leaves. */
     rc = sys6(__NR_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0, 0);
     if (rc == 0) sys6(__NR_exit_group, 0, 0, 0, 0, 0, 0);
+    /* Reap the child now: once ptrace(PTRACE_TRACEME) below has made the probe a tracee,
+       a late SIGCHLD would stop it (a traced process does not ignore signals) and the
+       tracer, runc, never resumes it. */
+    if (rc > 0) sys6(__NR_wait4, rc, 0, 0, 0, 0, 0);
     report("clone_newuser", rc);
     /* After this the probe sits in an unmapped user namespace: keep it after clone. */
     report("unshare", sys6(__NR_unshare, CLONE_NEWUSER, 0, 0, 0, 0, 0));
