@@ -16,6 +16,10 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        # A dict shared by two builders must be written out twice, never as &id001/*id001.
+        return True
+
 
 def header_lines(source: str) -> list[str]:
     """The generated-file header naming what the file was made from."""
