@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import podsecurity
 from .errors import Location, ManifestError, Problem, UserError
 from .graph import Graph, build_graph
 from .imagelock import ImageLock, read_lock
@@ -93,7 +94,9 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
     problems += config_problems
     if problems:
         raise ManifestError(problems=problems)
-    config_dir = config_file.parent if config_file else Path.cwd()
+    # Without cgen.yaml, the project folder (images.lock, profiles) is the first input's.
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    config_dir = config_file.parent if config_file else first
     out = out_dir if out_dir is not None else Path(config.out)
     user_profiles = config_dir / config.profiles if config.profiles else None
     skip = [out] + ([user_profiles] if user_profiles else [])
@@ -131,7 +134,9 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
     lock = read_lock(lock_path, display_path(lock_path))
     if problems:
         raise ManifestError(problems=problems)
-    warnings = sorted(_warnings(services) + network_warnings(config, services))
+    warnings = sorted(
+        _warnings(services) + network_warnings(config, services) + podsecurity.warnings(services)
+    )
     project = Project(config, config_dir, services, graph, profiles, runtimes, lock, warnings)
     return project, out
 
