@@ -1,9 +1,124 @@
-"""CLI commands of this area (registered by generator.cli)."""
+"""`cgen syscalls`: why each syscall of a service's seccomp profile is allowed (or not)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from generator.model import Service
+    from generator.project import Project
+
+EXIT_DENIED = 3
+
+
+def _find_service(project: Project, ref: str | None) -> Service:
+    services = project.services
+    if ref is None:
+        if len(services) == 1:
+            return services[0]
+        raise typer.BadParameter("name a service (NAME or NAMESPACE/NAME)", param_hint="--service")
+    namespace, _, name = ref.rpartition("/")
+    found = [s for s in services if s.name == name and namespace in ("", s.namespace)]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(f"{s.namespace}/{s.name}" for s in services)
+    what = "is ambiguous" if found else "is not among the manifests"
+    raise typer.BadParameter(f"{ref!r} {what} (services: {known})", param_hint="--service")
+
+
+def _provenance(project: Project, svc: Service) -> str:
+    base = project.runtime(svc).seccomp
+    src = base.source
+    kind = "measured" if src["measured"] else "derived, not measured"
+    return (
+        f"runtime baseline {base.name} ({base.path}): {kind}; {src['runtime']}; "
+        f"workload {src['workload']}; {src['date']}"
+    )
+
+
+def _lines(project: Project, svc: Service, only: str | None) -> tuple[list[str], bool]:
+    from generator.builders import seccomp
+
+    allowed = seccomp.reasons(project, svc)
+    enosys = seccomp.enosys_syscalls(project, svc)
+    names = [only] if only is not None else [*allowed, *enosys]
+    width = max(len(n) for n in names)
+    lines: list[str] = []
+    denied = False
+    for name in names:
+        if name in allowed:
+            why = "; ".join(str(r) for r in allowed[name])
+            if name == "clone" and seccomp.clone_filtered(svc):
+                why += "; only without namespace flags (arg0 & 0x7E020000 == 0)"
+            verdict = "allow"
+        elif name in enosys:
+            verdict = "ENOSYS"
+            why = f"runtime {svc.runtime} probes it and falls back when it answers ENOSYS"
+        else:
+            denied = True
+            verdict = "LOG" if seccomp.mode(project, svc) == "audit" else "EPERM"
+            groups = project.profiles.capability_syscalls()
+            caps = sorted(c for c, calls in groups.items() if name in calls)
+            hint = f"; capability {' or '.join(caps)} would unlock it" if caps else ""
+            why = (
+                f"not in the {svc.runtime} baseline, no declared capability unlocks it, "
+                f"not in spec.syscalls{hint}"
+            )
+        lines.append(f"{name:<{width}}  {verdict:<6}  {why}")
+    return lines, denied
+
+
+def syscalls(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Manifest files or folders (searched recursively).", show_default=False
+        ),
+    ],
+    service: Annotated[
+        str | None, typer.Option(help="NAME or NAMESPACE/NAME (optional with one service).")
+    ] = None,
+    syscall: Annotated[
+        str | None, typer.Option(help="Explain only this syscall (exit 3 when it is denied).")
+    ] = None,
+) -> None:
+    """Say why each syscall of a service's seccomp profile is allowed.
+
+    The reason is the runtime baseline (with where its list came from), a declared
+    capability (the syscalls Docker's profile unlocks for it) or the manifest's
+    spec.syscalls, with the manifest line. Exit status: 0, 3 when --syscall is denied.
+    """
+    from generator.builders import seccomp
+    from generator.project import load_project
+
+    project, _ = load_project(paths)
+    problems = seccomp.validate(project.services)
+    if problems:
+        from generator.errors import ManifestError
+
+        raise ManifestError(problems=problems)
+    svc = _find_service(project, service)
+    if syscall is not None and syscall not in seccomp.known_syscalls():
+        raise typer.BadParameter(f"{syscall!r} is not a syscall libseccomp knows")
+    mode = seccomp.mode(project, svc)
+    default = "SCMP_ACT_LOG (audit)" if mode == "audit" else "SCMP_ACT_ERRNO (EPERM)"
+    lines, denied = _lines(project, svc, syscall)
+    header = [
+        f"{svc.namespace}/{svc.name} ({svc.source}): runtime {svc.runtime}, {mode} mode, "
+        f"default {default}, localhostProfile {seccomp.localhost_profile(project, svc)}",
+        _provenance(project, svc),
+    ]
+    if syscall is None:
+        allowed = len(seccomp.reasons(project, svc))
+        header.append(f"{allowed} allowed, {len(seccomp.enosys_syscalls(project, svc))} ENOSYS")
+    typer.echo("\n".join([*header, "", *lines]))
+    if denied:
+        raise typer.Exit(EXIT_DENIED)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the cgen app."""
+    app.command()(syscalls)
