@@ -11,8 +11,9 @@ from .errors import Location, ManifestError, Problem, UserError
 from .graph import Graph, build_graph
 from .imagelock import ImageLock, read_lock
 from .loader import Document, load_documents
-from .model import Config, Service, load_config, load_service
+from .model import Config, Service
 from .netwarnings import network_warnings
+from .parse import load_config, load_service
 from .profiles import ProfileSet, RuntimeProfile
 
 CONFIG_NAME = "cgen.yaml"
