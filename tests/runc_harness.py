@@ -84,6 +84,8 @@ class RuncOptions:
     binds: Sequence[Bind] = ()
     tmpfs: Sequence[str] = ("/tmp",)
     network: Literal["loopback", "host"] = "loopback"
+    no_new_privileges: bool = True
+    readonly_root: bool = True
     timeout_s: float = 60.0
     # When a stdout line contains this text, send SIGTERM through `runc kill` (the
     # same stop path kubelet takes); the run then waits for the process to exit.
@@ -142,6 +144,36 @@ def oci_profile(baseline_yaml: Path) -> dict[str, Any]:
         "architectures": seccomp_architectures(),
         "syscalls": rules,
     }
+
+
+def options_from_deployment(deployment: Mapping[str, Any], **extra: Any) -> RuncOptions:
+    """RuncOptions that apply a rendered Deployment's container securityContext.
+
+    uid/gid, added capabilities (after drop ALL), allowPrivilegeEscalation=false as
+    noNewPrivileges, readOnlyRootFilesystem, and every emptyDir mount as a tmpfs; anything
+    the harness cannot reproduce (privileged, other drops, other volumes) is an error.
+    """
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    ctx = container["securityContext"]
+    pod_ctx = pod.get("securityContext", {})
+    if ctx.get("privileged") or ctx["capabilities"].get("drop") != ["ALL"]:
+        raise HarnessError(f"unsupported securityContext {ctx}")
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    tmpfs = []
+    for mount in container.get("volumeMounts", []):
+        if "emptyDir" not in volumes[mount["name"]]:
+            raise HarnessError(f"only emptyDir volumes are reproduced, not {mount}")
+        tmpfs.append(mount["mountPath"])
+    return RuncOptions(
+        uid=ctx.get("runAsUser", pod_ctx.get("runAsUser")),
+        gid=ctx.get("runAsGroup", pod_ctx.get("runAsGroup")),
+        capabilities=tuple(ctx["capabilities"].get("add", ())),
+        no_new_privileges=ctx.get("allowPrivilegeEscalation") is False,
+        readonly_root=ctx.get("readOnlyRootFilesystem") is True,
+        tmpfs=tuple(tmpfs),
+        **extra,
+    )
 
 
 def without_syscall(profile: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -253,9 +285,9 @@ def _config(args: Sequence[str], opts: RuncOptions) -> dict[str, Any]:
                 k: caps for k in ("bounding", "effective", "permitted", "inheritable", "ambient")
             },
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 4096, "soft": 4096}],
-            "noNewPrivileges": True,
+            "noNewPrivileges": opts.no_new_privileges,
         },
-        "root": {"path": "rootfs", "readonly": True},
+        "root": {"path": "rootfs", "readonly": opts.readonly_root},
         "hostname": "cgen-test",
         "mounts": _mounts(opts),
         "linux": linux,
@@ -517,3 +549,77 @@ def probe_results(stdout: str) -> dict[str, str]:
         if len(parts) == 3 and parts[0] == "probe":
             results[parts[1]] = parts[2]
     return results
+
+
+# --- services rendered by cgen ----------------------------------------------------------
+
+EXAMPLE_LOCK = REPO / "examples" / "shop" / "images.lock"
+DIGEST = "sha256:" + "ab" * 32
+
+
+def write_project(
+    folder: Path, services: Mapping[str, Mapping[str, Any]], config: Mapping[str, Any]
+) -> None:
+    """A cgen project: cgen.yaml, the example's images.lock and one manifest per service.
+
+    Each service listens on TCP 8080, may write /tmp, and merges its entry into `spec`.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cgen.yaml").write_text(yaml.safe_dump(dict(config), sort_keys=True))
+    shutil.copy(EXAMPLE_LOCK, folder / "images.lock")
+    for name, extra in services.items():
+        spec = {
+            "image": f"registry.example.com/test/{name}:1.0.0@{DIGEST}",
+            "ports": [{"name": "http", "port": 8080}],
+            "writablePaths": ["/tmp"],
+            **extra,
+        }
+        manifest = {
+            "apiVersion": "cgen/v1",
+            "kind": "Service",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+
+def render_project(folder: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real `cgen render` on folder into out."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "render", str(folder), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One service's rendered seccomp.json and Deployment, read back from the output."""
+
+    seccomp: dict[str, Any]
+    deployment: dict[str, Any]
+
+    def options(self, **extra: Any) -> RuncOptions:
+        """The Deployment's container constraints with this seccomp profile."""
+        return options_from_deployment(self.deployment, seccomp=self.seccomp, **extra)
+
+    @property
+    def localhost_profile(self) -> str:
+        """The container's seccompProfile.localhostProfile."""
+        pod = self.deployment["spec"]["template"]["spec"]
+        value: str = pod["containers"][0]["securityContext"]["seccompProfile"]["localhostProfile"]
+        return value
+
+
+def read_rendered(out: Path, namespace: str, name: str) -> Rendered:
+    """Read out/<namespace>/<name>/{seccomp.json,deployment.yaml}."""
+    folder = out / namespace / name
+    return Rendered(
+        json.loads((folder / "seccomp.json").read_text()),
+        yaml.safe_load((folder / "deployment.yaml").read_text()),
+    )
