@@ -210,9 +210,7 @@ def test_declared_sys_ptrace_allows_ptrace_only(
     assert all(v.startswith("denied") for k, v in found.items() if k != "ptrace"), res.output
 
 
-def test_audit_mode_logs_instead_of_denying(
-    probe_dir: Path, rendered: dict[str, Rendered]
-) -> None:
+def test_audit_mode_logs_instead_of_denying(probe_dir: Path, rendered: dict[str, Rendered]) -> None:
     svc = rendered["audited"]
     assert svc.seccomp["defaultAction"] == "SCMP_ACT_LOG"
     res = run_probe(probe_dir, svc)
