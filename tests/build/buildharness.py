@@ -209,11 +209,22 @@ def python_runtime() -> RootFs:
     return fs
 
 
+def _node() -> tuple[str, str]:
+    """The host's node binary and npm package folder (Node's own layout or Debian's)."""
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if node is None or npm is None:
+        raise HarnessError("node and npm are needed on the host; run tests/tools/install.sh")
+    npm_root = Path(npm).resolve().parent.parent  # .../npm/bin/npm-cli.js -> .../npm
+    return str(Path(node).resolve()), str(npm_root)
+
+
 def node_build() -> RootFs:
     """Node with npm and a shell: like node:20-bookworm-slim."""
+    node, npm = _node()
     fs = with_shell(RootFs())
-    fs.host("/usr/bin/node", "usr/local/bin/node")
-    fs.host("/usr/lib/node_modules/npm", "usr/local/lib/node_modules/npm")
+    fs.host(node, "usr/local/bin/node")
+    fs.host(npm, "usr/local/lib/node_modules/npm")
     fs.link("usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js")
     return fs
 
@@ -221,7 +232,7 @@ def node_build() -> RootFs:
 def node_runtime() -> RootFs:
     """Node only, at distroless' /nodejs/bin/node: no shell, no npm."""
     fs = RootFs()
-    fs.host("/usr/bin/node", "nodejs/bin/node")
+    fs.host(_node()[0], "nodejs/bin/node")
     return fs
 
 
