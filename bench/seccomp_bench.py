@@ -47,10 +47,12 @@ def generated_counts() -> dict[str, tuple[int, int]]:
         project, _ = load([Path(tmp)], Path(tmp) / "out")
         for svc in project.services:
             prof = seccomp.profile(project, svc)
-            allowed = {n for r in prof["syscalls"] if r["action"] == "SCMP_ACT_ALLOW"
-                       for n in r["names"]}  # fmt: skip
-            errno = {n for r in prof["syscalls"] if r["action"] == "SCMP_ACT_ERRNO"
-                     for n in r["names"]}  # fmt: skip
+            allowed = {
+                n for r in prof["syscalls"] if r["action"] == "SCMP_ACT_ALLOW" for n in r["names"]
+            }
+            errno = {
+                n for r in prof["syscalls"] if r["action"] == "SCMP_ACT_ERRNO" for n in r["names"]
+            }
             counts[svc.runtime] = (len(allowed), len(errno))
     return counts
 
@@ -96,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
         for row in [head, *rows]:
-            print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
-                            enumerate(zip(row, widths, strict=True))))  # fmt: skip
+            print(
+                "  ".join(
+                    c.rjust(w) if i else c.ljust(w)
+                    for i, (c, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
     print(f"\nDocker default: its default profile, no capabilities, x86_64 ({how}).")
     print(f"Targets: at most {MAX_ALLOWED} allowed and at most {MAX_RATIO}x measured use.")
     if failed:

@@ -161,8 +161,9 @@ def test_composition_baseline_capabilities_manifest(tmp_path: Path) -> None:
         {"index": 0, "value": 0x7E020000, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}
     ]
     enosys = [r for r in prof["syscalls"] if r["action"] == "SCMP_ACT_ERRNO"]
-    assert enosys == [{"names": baseline("python")["enosys"], "action": "SCMP_ACT_ERRNO",
-                       "errnoRet": 38}]  # fmt: skip
+    assert enosys == [
+        {"names": baseline("python")["enosys"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}
+    ]
 
 
 def test_sys_admin_lifts_the_clone_filter_as_docker_does(tmp_path: Path) -> None:
@@ -186,8 +187,9 @@ def test_audit_mode_from_cgen_yaml_and_per_service(tmp_path: Path) -> None:
 
 
 def test_unknown_syscall_is_a_located_error(tmp_path: Path) -> None:
-    write_project(tmp_path / "p", {"bad": {"runtime": "go", "syscalls": ["read", "ptrce"]}},
-                  {"namespace": NS})  # fmt: skip
+    write_project(
+        tmp_path / "p", {"bad": {"runtime": "go", "syscalls": ["read", "ptrce"]}}, {"namespace": NS}
+    )
     proc = run_cgen(["render", str(tmp_path / "p"), "--out", str(tmp_path / "out")])
     assert proc.returncode != 0
     lines = (tmp_path / "p" / "bad.yaml").read_text().splitlines()
@@ -222,8 +224,14 @@ def crd_validator() -> Any:
 
 
 def test_operator_delivery(tmp_path: Path) -> None:
-    services = {"api": {"runtime": "java"}, "tracer": {"runtime": "static",
-                "capabilities": ["SYS_PTRACE"], "seccomp": {"mode": "audit"}}}  # fmt: skip
+    services = {
+        "api": {"runtime": "java"},
+        "tracer": {
+            "runtime": "static",
+            "capabilities": ["SYS_PTRACE"],
+            "seccomp": {"mode": "audit"},
+        },
+    }
     out = render(tmp_path, services, {"seccomp": {"delivery": "operator"}})
     validator = crd_validator()
     for name in services:
@@ -262,8 +270,10 @@ def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     proc = run_cgen(["syscalls", str(tmp_path / "p"), "--service", f"{NS}/svc"])
     assert proc.returncode == 0, proc.stderr
     rows = {ln.split()[0]: ln for ln in proc.stdout.splitlines()[4:]}
-    assert set(rows) == {*allowed(read_rendered(render(tmp_path, {"svc": spec}), NS,
-                                                 "svc").seccomp), "clone3"}  # fmt: skip
+    assert set(rows) == {
+        *allowed(read_rendered(render(tmp_path, {"svc": spec}), NS, "svc").seccomp),
+        "clone3",
+    }
     assert "runtime python" in rows["read"]
     assert "capability SYS_PTRACE (" in rows["ptrace"] and "svc.yaml:" in rows["ptrace"]
     assert "manifest spec.syscalls[0] (" in rows["mlock"]
