@@ -27,7 +27,7 @@ import yaml
 from conftest import ROOT, run_cgen
 
 sys.path.insert(0, str(ROOT / "tests" / "build"))
-import buildharness as bh  # noqa: E402
+import buildharness as bh
 
 APPS = ROOT / "tests" / "build"
 RUNTIMES = ("python", "node", "go")
@@ -78,8 +78,8 @@ def _publish(world_pub: bh.Containers, reg: bh.Registry, tmp: Path) -> dict[str,
         local = f"localhost/cgen-test/{name}:1"
         world_pub.import_tar(tar, local)
         remote = f"{reg.host}/{path}"
-        pushed[remote] = world_pub.push_index(local, remote) if as_index else world_pub.push(
-            local, remote
+        pushed[remote] = (
+            world_pub.push_index(local, remote) if as_index else world_pub.push(local, remote)
         )
         tar.unlink()
     return pushed
@@ -154,12 +154,20 @@ def test_pin_writes_the_digests_the_registry_holds(world: World) -> None:
     reg = world.registry.host
     # Keys are the profiles' own references (upstream names; the user's for go's build).
     expected = {
-        "docker.io/library/python:3.11-slim-bookworm": world.pushed[f"{reg}/{BASES['python-build'][0]}"],
-        "gcr.io/distroless/python3-debian12:nonroot": world.pushed[f"{reg}/{BASES['python-runtime'][0]}"],
+        "docker.io/library/python:3.11-slim-bookworm": world.pushed[
+            f"{reg}/{BASES['python-build'][0]}"
+        ],
+        "gcr.io/distroless/python3-debian12:nonroot": world.pushed[
+            f"{reg}/{BASES['python-runtime'][0]}"
+        ],
         "docker.io/library/node:20-bookworm-slim": world.pushed[f"{reg}/{BASES['node-build'][0]}"],
-        "gcr.io/distroless/nodejs20-debian12:nonroot": world.pushed[f"{reg}/{BASES['node-runtime'][0]}"],
+        "gcr.io/distroless/nodejs20-debian12:nonroot": world.pushed[
+            f"{reg}/{BASES['node-runtime'][0]}"
+        ],
         f"{reg}/{BASES['go-build'][0]}": world.pushed[f"{reg}/{BASES['go-build'][0]}"],
-        "gcr.io/distroless/static-debian12:nonroot": world.pushed[f"{reg}/{BASES['static-runtime'][0]}"],
+        "gcr.io/distroless/static-debian12:nonroot": world.pushed[
+            f"{reg}/{BASES['static-runtime'][0]}"
+        ],
     }
     assert lock == {"version": 1, "images": expected}
     check = run_cgen(["pin", "--check", str(world.project)])
@@ -179,8 +187,16 @@ def test_skeleton_builds_and_runs_under_the_deployment(world: World, runtime: st
             builder.pull(ref)
         image = f"localhost/cgen-test/{runtime}-app:1"
         builder.podman(
-            "build", "--pull=never", "--network", "none", "--ignorefile",
-            str(folder / "Dockerfile.dockerignore"), "-f", str(dockerfile), "-t", image,
+            "build",
+            "--pull=never",
+            "--network",
+            "none",
+            "--ignorefile",
+            str(folder / "Dockerfile.dockerignore"),
+            "-f",
+            str(dockerfile),
+            "-t",
+            image,
             str(world.context(runtime)),
         )
         _check_image_config(builder, image, world.deployment(runtime), runtime)
@@ -315,19 +331,29 @@ def test_retagged_base_fails_pin_check_and_the_pinned_build(world: World) -> Non
     builder = bh.Containers.create(world.tmp / "builder-retagged")
     folder = world.folder("python")
     try:
-        build_ref, runtime_ref = _from_lines(folder / "Dockerfile")
+        build_ref, _ = _from_lines(folder / "Dockerfile")
         builder.pull(build_ref)
         builder.pull(f"{reg}/{path}")  # by tag: the mutated content
-        argv = ["build", "--pull=never", "--network", "none", "-f", str(folder / "Dockerfile"),
-                "-t", "localhost/cgen-test/retagged:1", str(world.context("python"))]
+        argv = [
+            "build",
+            "--pull=never",
+            "--network",
+            "none",
+            "-f",
+            str(folder / "Dockerfile"),
+            "-t",
+            "localhost/cgen-test/retagged:1",
+            str(world.context("python")),
+        ]
         pinned = builder.podman(*argv, check=False)
         assert pinned.returncode != 0, "the pinned build accepted a moved tag"
         assert old_digest in pinned.stderr + pinned.stdout
         # The same Dockerfile without the digest builds: it is the pin that refused.
         loose = folder / "Dockerfile.unpinned"
         loose.write_text((folder / "Dockerfile").read_text().replace(f"@{old_digest}", ""))
-        unpinned = builder.podman(*[a if a != str(folder / "Dockerfile") else str(loose)
-                                    for a in argv], check=False)
+        unpinned = builder.podman(
+            *[a if a != str(folder / "Dockerfile") else str(loose) for a in argv], check=False
+        )
         assert unpinned.returncode == 0, unpinned.stderr
     finally:
         builder.remove_all()

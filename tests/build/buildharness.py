@@ -36,7 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT_S = 600
-PASSWD = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+PASSWD = (
+    "root:x:0:0:root:/root:/sbin/nologin\n"
+    "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+)
 GROUP = "root:x:0:\nnonroot:x:65532:\n"
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USR_LINKS = ("bin", "lib", "lib64", "sbin")
@@ -47,17 +50,30 @@ class HarnessError(RuntimeError):
     """A tool failed; the message carries its output."""
 
 
-def run(argv: Sequence[str | os.PathLike[str]], *, env: dict[str, str] | None = None,
-        check: bool = True, input_bytes: bytes | None = None,
-        timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    input_bytes: bytes | None = None,
+    timeout: float = TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
     """Run a tool; raise HarnessError with its output when it fails and check is set."""
     args = [os.fspath(a) for a in argv]
-    proc = subprocess.run(args, env={**os.environ, **(env or {})}, capture_output=True,
-                          input=input_bytes.decode() if input_bytes else None, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        args,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        input=input_bytes.decode() if input_bytes else None,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if check and proc.returncode != 0:
-        raise HarnessError(f"{' '.join(args)} exited {proc.returncode}\n"
-                           f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
+        raise HarnessError(
+            f"{' '.join(args)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -179,8 +195,10 @@ def python_build() -> RootFs:
     fs = with_shell(RootFs())
     fs.host("/usr/bin/python3.11")
     fs.link("usr/bin/python3", "python3.11")
-    fs.host("/usr/lib/python3.11", exclude=("usr/lib/python3.11/EXTERNALLY-MANAGED",
-                                            "usr/lib/python3.11/test"))
+    fs.host(
+        "/usr/lib/python3.11",
+        exclude=("usr/lib/python3.11/EXTERNALLY-MANAGED", "usr/lib/python3.11/test"),
+    )
     import zipfile
 
     wheels = sorted(Path("/usr/share/python-wheels").glob("pip-*.whl"))
@@ -190,7 +208,10 @@ def python_build() -> RootFs:
         for member in sorted(whl.namelist()):
             if not member.endswith("/"):
                 fs.entries[f"usr/local/lib/python3.11/dist-packages/{member}"] = (
-                    "file", whl.read(member), 0o644)
+                    "file",
+                    whl.read(member),
+                    0o644,
+                )
                 fs._parents(f"usr/local/lib/python3.11/dist-packages/{member}")
     fs.text("usr/local/bin/pip", '#!/bin/sh\nexec python3 -m pip "$@"\n', 0o755)
     return fs
@@ -201,11 +222,18 @@ def python_runtime() -> RootFs:
     fs = RootFs()
     fs.host("/usr/bin/python3.11")
     fs.link("usr/bin/python3", "python3.11")
-    fs.host("/usr/lib/python3.11", exclude=(
-        "usr/lib/python3.11/EXTERNALLY-MANAGED", "usr/lib/python3.11/test",
-        "usr/lib/python3.11/ensurepip", "usr/lib/python3.11/idlelib",
-        "usr/lib/python3.11/tkinter", "usr/lib/python3.11/lib2to3",
-        "usr/lib/python3.11/config-3.11-x86_64-linux-gnu"))
+    fs.host(
+        "/usr/lib/python3.11",
+        exclude=(
+            "usr/lib/python3.11/EXTERNALLY-MANAGED",
+            "usr/lib/python3.11/test",
+            "usr/lib/python3.11/ensurepip",
+            "usr/lib/python3.11/idlelib",
+            "usr/lib/python3.11/tkinter",
+            "usr/lib/python3.11/lib2to3",
+            "usr/lib/python3.11/config-3.11-x86_64-linux-gnu",
+        ),
+    )
     return fs
 
 
@@ -240,11 +268,16 @@ def go_build() -> RootFs:
     """The Go toolchain (without its prebuilt std archives, rebuilt on use) and a shell."""
     fs = with_shell(RootFs())
     root = Path("/usr/lib/go").resolve()
-    fs.host(str(root), exclude=(f"{str(root).strip('/')}/pkg/linux_amd64",
-                                f"{str(root).strip('/')}/test",
-                                f"{str(root).strip('/')}/misc",
-                                f"{str(root).strip('/')}/pkg/tool/linux_amd64/pprof",
-                                f"{str(root).strip('/')}/pkg/tool/linux_amd64/trace"))
+    fs.host(
+        str(root),
+        exclude=(
+            f"{str(root).strip('/')}/pkg/linux_amd64",
+            f"{str(root).strip('/')}/test",
+            f"{str(root).strip('/')}/misc",
+            f"{str(root).strip('/')}/pkg/tool/linux_amd64/pprof",
+            f"{str(root).strip('/')}/pkg/tool/linux_amd64/trace",
+        ),
+    )
     for linked in ("src", "api", "pkg/include"):  # symlinks into /usr/share on Debian
         fs.host(str((root / linked).resolve()))
     fs.link("usr/bin/go", f"../lib/{root.name}/bin/go")
@@ -290,8 +323,9 @@ class Containers:
         )
         return cls(root)
 
-    def podman(self, *args: str | os.PathLike[str], check: bool = True,
-               timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    def podman(
+        self, *args: str | os.PathLike[str], check: bool = True, timeout: float = TIMEOUT_S
+    ) -> subprocess.CompletedProcess[str]:
         """Run podman on the private store."""
         return run(["podman", *args], env=self.env, check=check, timeout=timeout)
 
@@ -305,14 +339,22 @@ class Containers:
 
     def import_tar(self, tar: Path, name: str, workdir: str = "/") -> None:
         """podman import the tar as image `name` with a PATH like the real bases."""
-        self.podman("import", "--change", f"ENV {PATH_ENV}", "--change", f"WORKDIR {workdir}",
-                    tar, name)
+        self.podman(
+            "import", "--change", f"ENV {PATH_ENV}", "--change", f"WORKDIR {workdir}", tar, name
+        )
 
     def push(self, local: str, remote: str) -> str:
         """skopeo copy a local image to the registry (plain http); returns the pushed digest."""
         digest_file = self.root / "digest.txt"
-        self.skopeo("copy", "--quiet", "--dest-tls-verify=false", "--digestfile",
-                    str(digest_file), self.storage_ref(local), f"docker://{remote}")
+        self.skopeo(
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--digestfile",
+            str(digest_file),
+            self.storage_ref(local),
+            f"docker://{remote}",
+        )
         return digest_file.read_text().strip()
 
     def push_index(self, local: str, remote: str) -> str:
@@ -323,8 +365,17 @@ class Containers:
         self.podman("manifest", "rm", index, check=False)
         self.podman("manifest", "create", index)
         self.podman("manifest", "add", index, f"containers-storage:{local}")
-        self.podman("manifest", "push", "--all", "--quiet", "--tls-verify=false",
-                    "--digestfile", str(digest_file), index, f"docker://{remote}")
+        self.podman(
+            "manifest",
+            "push",
+            "--all",
+            "--quiet",
+            "--tls-verify=false",
+            "--digestfile",
+            str(digest_file),
+            index,
+            f"docker://{remote}",
+        )
         self.podman("manifest", "rm", index, check=False)
         return digest_file.read_text().strip()
 
@@ -357,27 +408,38 @@ class Registry:
             raise HarnessError("docker-registry is not installed; run tests/tools/install.sh")
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
-        config.write_text(json.dumps({
-            "version": 0.1,
-            "log": {"level": "warn"},
-            "storage": {"filesystem": {"rootdirectory": str(self.root / "data")},
-                        "delete": {"enabled": True}},
-            "http": {"addr": self.host},
-        }))
+        config.write_text(
+            json.dumps(
+                {
+                    "version": 0.1,
+                    "log": {"level": "warn"},
+                    "storage": {
+                        "filesystem": {"rootdirectory": str(self.root / "data")},
+                        "delete": {"enabled": True},
+                    },
+                    "http": {"addr": self.host},
+                }
+            )
+        )
         log = (self.root / "registry.log").open("wb")
-        self.proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [binary, "serve", str(config)], stdout=log, stderr=log, start_new_session=True
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2):
-                    return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2),
+            ):
+                return
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
         self.stop()
-        raise HarnessError("docker-registry did not start: "
-                           + (self.root / "registry.log").read_text(errors="replace"))
+        raise HarnessError(
+            "docker-registry did not start: "
+            + (self.root / "registry.log").read_text(errors="replace")
+        )
 
     def stop(self) -> None:
         """Stop the registry process this harness started (by its own pid)."""
