@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import podsecurity
+from . import podsecurity, syscalls
 from .errors import Location, ManifestError, Problem, UserError
 from .graph import Graph, build_graph
 from .imagelock import ImageLock, read_lock
@@ -131,6 +131,7 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
                 )
     graph, graph_problems = build_graph(services)
     problems += graph_problems
+    problems += syscalls.validate(services)
     lock_path = config_dir / config.image_lock
     lock = read_lock(lock_path, display_path(lock_path))
     if problems:

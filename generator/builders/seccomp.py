@@ -8,16 +8,13 @@ Security Profiles Operator SeccompProfile object that the operator installs as
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from ..artifact import Artifact
-from ..errors import Location, ManifestError, Problem
+from ..errors import Location
 from ..model import Service
 from ..project import Project
-from ..resources import profiles_root
 from ..serialize import json_text
 from .common import metadata
 
@@ -35,7 +32,6 @@ CLONE_NAMESPACE_FLAGS = 0x7E020000
 SYS_ADMIN = "SYS_ADMIN"
 SPO_API_VERSION = "security-profiles-operator.x-k8s.io/v1beta1"
 SPO_FILE = "seccompprofile.yaml"
-NAMES_FILE = "seccomp/syscall-names.txt"
 
 
 @dataclass(frozen=True)
@@ -49,36 +45,6 @@ class Reason:
     def __str__(self) -> str:
         where = f" ({self.location})" if self.location is not None else ""
         return f"{self.kind} {self.detail}{where}"
-
-
-@cache
-def known_syscalls() -> frozenset[str]:
-    """Names libseccomp knows on the profile's architectures (profiles/seccomp)."""
-    text = profiles_root().joinpath(NAMES_FILE).read_text(encoding="utf-8")
-    return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
-
-
-def validate(services: list[Service]) -> list[Problem]:
-    """Problems with the manifests' `spec.syscalls`: names libseccomp does not know."""
-    known = known_syscalls()
-    problems: list[Problem] = []
-    for svc in services:
-        spec = svc.doc.data.get("spec") or {}
-        for i, name in enumerate(spec.get("syscalls") or []):
-            if name in known:
-                continue
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            keypath = f"spec.syscalls[{i}]"
-            problems.append(
-                Problem(
-                    svc.doc.at(keypath),
-                    keypath,
-                    f"{name!r} is not a syscall libseccomp knows on x86_64, x86, x32 or "
-                    f"aarch64 (runc would silently skip it){hint}",
-                )
-            )
-    return problems
 
 
 def reasons(project: Project, svc: Service) -> dict[str, list[Reason]]:
@@ -122,9 +88,6 @@ def clone_filtered(svc: Service) -> bool:
 
 def profile(project: Project, svc: Service) -> dict[str, Any]:
     """The OCI seccomp JSON: deny by default (EPERM, or log in audit mode)."""
-    problems = validate(project.services)
-    if problems:
-        raise ManifestError(problems=problems)
     allowed = list(reasons(project, svc))
     restrict_clone = "clone" in allowed and clone_filtered(svc)
     names = [n for n in allowed if not (restrict_clone and n == "clone")]
