@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import run_cgen
-from runc_harness import INSTALL_HINT, REPO, RUNTIMES, read_rendered, write_project
+from runc_harness import INSTALL_HINT
+from runc_workloads import REPO, RUNTIMES, read_rendered, write_project
 
 PROFILES = REPO / "profiles" / "seccomp"
 RESULTS = REPO / "bench" / "seccomp" / "results"

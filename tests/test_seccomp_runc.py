@@ -22,22 +22,24 @@ from typing import Any
 import pytest
 from runc_harness import (
     INSTALL_HINT,
-    REPO,
-    RUNTIMES,
     Bind,
     HarnessError,
-    Rendered,
     RunResult,
+    oci_profile,
+    require_tool,
+    run_in_runc,
+    without_syscall,
+)
+from runc_workloads import (
+    REPO,
+    RUNTIMES,
+    Rendered,
     Workload,
     build_probe,
-    oci_profile,
     prepare_workload,
     probe_results,
     read_rendered,
     render_project,
-    require_tool,
-    run_in_runc,
-    without_syscall,
     write_project,
 )
 

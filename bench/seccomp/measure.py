@@ -31,12 +31,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
-from runc_harness import (  # noqa: E402
-    RUNTIMES,
-    Workload,
-    prepare_workload,
-    require_tool,
-)
+from runc_harness import require_tool  # noqa: E402
+from runc_workloads import RUNTIMES, Workload, prepare_workload  # noqa: E402
 
 PROFILES = REPO / "profiles" / "seccomp"
 
