@@ -29,14 +29,15 @@ def header_lines(source: str) -> list[str]:
     ]
 
 
-def _printable(text: str) -> str:
-    # A file name with a newline must not end the comment and start an instruction.
+def one_line(text: str) -> str:
+    """Text with control characters escaped: a file name with a newline must not end a
+    comment and start an instruction."""
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def comment(lines: list[str]) -> str:
     """Lines as '#' comments, with control characters escaped so none can end a comment."""
-    return "".join(f"# {_printable(line)}\n" if line else "#\n" for line in lines)
+    return "".join(f"# {one_line(line)}\n" if line else "#\n" for line in lines)
 
 
 def yaml_text(obj: Any, source: str, notes: list[str] | None = None) -> str:

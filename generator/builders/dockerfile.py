@@ -9,7 +9,6 @@ dependencies from them only.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from ..artifact import Artifact
@@ -19,7 +18,7 @@ from ..model import Service
 from ..profiles import RuntimeProfile
 from ..project import Project, display_path
 from ..resources import templates_root
-from ..serialize import comment, header_lines
+from ..serialize import comment, header_lines, one_line
 from .templating import render_template
 from .workload import uid
 
@@ -28,7 +27,6 @@ IGNORE_BASE = "base.dockerignore.j2"
 # BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile given with -f before the
 # context's .dockerignore, so the skeleton applies without copying it anywhere.
 IGNORE_FILE = "Dockerfile.dockerignore"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def base_images(project: Project, svc: Service) -> tuple[str, str]:
@@ -112,18 +110,13 @@ def _template_dirs(project: Project, name: str) -> list[Path] | None:
     return None
 
 
-def _one_line(text: str) -> str:
-    """Text safe inside a Dockerfile comment: control characters cannot start a new line."""
-    return _CONTROL.sub("?", text)
-
-
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
     images = base_images(project, svc)
     pinned = []
     for image in images:
         ref = project.image_lock.pin(image) or image
         pinned.append(mirrored(ref, project.config.registry_mirrors))
-    notes = [_one_line(line) for line in header_lines(svc.source)]
+    notes = header_lines(svc.source)  # comment() escapes control characters
     if any(project.image_lock.pin(image) is None for image in base_images(project, svc)):
         notes.append("WARNING: rendered with --allow-unpinned; base images are NOT pinned.")
     ports = sorted(
@@ -134,8 +127,8 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
     context = build_context(svc)
     return {
         "header": comment(notes).rstrip("\n"),
-        "lock_path": _one_line(project.image_lock.path),
-        "context": _one_line(display_path(context)) if context else None,
+        "lock_path": one_line(project.image_lock.path),
+        "context": one_line(display_path(context)) if context else None,
         "runtime": profile.name,
         "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
         "build_image": pinned[0],

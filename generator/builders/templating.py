@@ -15,7 +15,7 @@ def render_template(search: list[Path], name: str, **values: Any) -> str:
 
     dirs: list[str] = []
     for folder in search:
-        dirs.append(str(folder if folder.is_absolute() else Path(str(templates_root())) / folder))
+        dirs.append(str(folder if folder.is_absolute() else templates_root() / folder))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
         undefined=jinja2.StrictUndefined,

@@ -296,4 +296,7 @@ else
     log "hcl2json: wrote wrapper $HCL2JSON_WRAPPER"
 fi
 
+# The image build tests need a few more packages; they keep their own list.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-build.sh"
+
 log "done; tools in $TOOLS_DIR/bin"

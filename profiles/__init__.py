@@ -1,0 +1,1 @@
+"""Runtime profiles shipped with cgen (data only; a package so the wheel carries it)."""

@@ -1,0 +1,1 @@
+"""Text templates shipped with cgen (data only; a package so the wheel carries it)."""
