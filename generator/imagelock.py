@@ -6,10 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Location, ManifestError, Problem
-from .loader import load_documents
 from .manifest_schema import IMAGE
-from .schema import Context, Field, Int, Map, Obj, Str
+from .schema import Field, Int, Map, Obj, Str, load_checked
 
 DIGEST = r"sha256:[a-f0-9]{64}"
 LOCK = Obj(
@@ -42,16 +40,7 @@ def read_lock(path: Path, display: str) -> ImageLock:
     """Read images.lock; a missing file is an empty lock, a broken one an error."""
     if not path.exists():
         return ImageLock(display)
-    docs, problems = load_documents(path, display)
-    if not problems and len(docs) != 1:
-        problems = [Problem(Location(display), "", "must hold exactly one YAML document")]
-    if not problems:
-        ctx = Context(docs[0])
-        LOCK.check(docs[0].data, "", ctx)
-        problems = ctx.problems
-    if problems:
-        raise ManifestError(problems=problems)
-    return ImageLock(display, dict(docs[0].data["images"]))
+    return ImageLock(display, dict(load_checked(path, display, LOCK).data["images"]))
 
 
 def render_lock(digests: dict[str, str]) -> str:
