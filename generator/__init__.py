@@ -66,7 +66,9 @@ def render(
     if out_dir.exists() and not dry_run:
         writer.recover(out_dir)
     result = writer.plan(out_dir, artifacts)
-    if not dry_run:
+    if dry_run:
+        writer.refuse_unsafe(result, force=force)  # a dry run says what the real one would
+    else:
         writer.apply(result, force=force)
     return Report(out_dir, result, project.warnings)
 

@@ -7,9 +7,16 @@ import ipaddress
 from .model import Config, PortRef, Service
 from .schema import Context
 
+RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
+
 
 def check_service(svc: Service, config: Config, ctx: Context) -> None:
     """Record every cross-field problem of one service."""
+    for key, _ in svc.labels:
+        if key in RESERVED_LABELS:
+            ctx.fail(
+                f"metadata.labels.{key}", "is set by cgen and used as a policy selector", key=True
+            )
     _check_ports(svc, ctx)
     _check_dependencies(svc, config, ctx)
     _check_ingress(svc, config, ctx)
@@ -99,6 +106,8 @@ def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
     for port in svc.ports:
         if port.scrape and config.metrics_scraper is None:
             ctx.fail(f"{port.keypath}.scrape", "needs metricsScraper in cgen.yaml")
+    if svc.ingress and not svc.ports:
+        ctx.fail("spec.ingress", "this service listens on no port, so no caller can reach it")
     for rule in svc.ingress:
         source = f"{rule.keypath}.from"
         _check_port_refs(svc, rule.ports or (), f"{rule.keypath}.ports", ctx)

@@ -29,7 +29,9 @@ class Problem:
     related: tuple[Location, ...] = ()
 
     def __str__(self) -> str:
-        key = f" {self.keypath}:" if self.keypath else ""
+        # Keys come from the input: escape control characters so none can forge a line.
+        keypath = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in self.keypath)
+        key = f" {keypath}:" if keypath else ""
         text = f"{self.location}:{key} {self.message}"
         for other in self.related:
             text += f" (see {other})"

@@ -22,6 +22,9 @@ class Document:
     data: Any
     marks: dict[str, Location] = field(default_factory=dict)
     key_marks: dict[str, Location] = field(default_factory=dict)
+    # The file relative to the project folder, for headers of generated files: unlike
+    # path (relative to the current folder), it does not change with where cgen runs.
+    source: str = ""
 
     def at(self, keypath: str) -> Location:
         """Location of the value at keypath, or of its nearest enclosing key."""

@@ -106,8 +106,8 @@ def _check_abs_path(value: str) -> str | None:
         return "must be an absolute path below /"
     if posixpath.normpath(value) != value or "/../" in value + "/":
         return "must be a normalized absolute path (no '..', '.', '//' or trailing '/')"
-    if any(ord(c) < 0x20 or c in "\x7f:" for c in value):
-        return "must not contain control characters or ':'"
+    if not value.isprintable() or ":" in value:
+        return "must not contain control or invisible characters, or ':'"
     return None
 
 
@@ -120,8 +120,22 @@ def _check_hostname(value: str) -> str | None:
 
 
 def _check_text(value: str) -> str | None:
-    if "\x00" in value:
-        return "must not contain NUL characters"
+    if not value.replace("\n", "").replace("\t", "").isprintable():
+        return "must not contain control or invisible characters (newline and tab allowed)"
+    return None
+
+
+def _check_path_text(value: str) -> str | None:
+    if not value.isprintable():
+        return "must not contain control or invisible characters"
+    return None
+
+
+def _check_project_path(value: str) -> str | None:
+    if not value.isprintable():
+        return "must not contain control or invisible characters"
+    if value.startswith("/") or posixpath.normpath(value).split("/")[0] == "..":
+        return "must be a path inside the project folder (relative, without leading '..')"
     return None
 
 
@@ -315,7 +329,7 @@ MANIFEST = Obj(
                                     List(Str(None, "", 4096, (_check_text,)), min_items=1)
                                 ),
                                 "context": Field(
-                                    Str(None, "", 4096, (_check_text, _check_ms)),
+                                    Str(None, "", 4096, (_check_path_text, _check_ms)),
                                     description="build context folder, relative to the manifest",
                                 ),
                             }
@@ -350,17 +364,17 @@ CONFIG = Obj(
     {
         "namespace": Field(name(), description="default namespace of manifests without one"),
         "out": Field(
-            Str(None, "", 4096, (_check_text, _check_ms)),
-            description="output folder, relative to cgen.yaml (default: out)",
+            Str(None, "", 4096, (_check_project_path, _check_ms)),
+            description="output folder relative to cgen.yaml (default: out/ in the current folder)",
         ),
         "dialect": Field(Enum(("kubernetes", "cilium")), description="network policy dialect"),
         "formats": Field(List(Enum(("kubernetes", "terraform")), unique=True, min_items=1)),
         "profiles": Field(
-            Str(None, "", 4096, (_check_text, _check_ms)),
+            Str(None, "", 4096, (_check_project_path, _check_ms)),
             description="folder of the project's own runtime profiles",
         ),
         "imageLock": Field(
-            Str(None, "", 4096, (_check_text, _check_ms)),
+            Str(None, "", 4096, (_check_project_path, _check_ms)),
             description="image lock file, relative to cgen.yaml (default: images.lock)",
         ),
         "createNamespaces": Field(Bool(), description="write Namespace objects (default: true)"),

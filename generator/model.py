@@ -14,6 +14,8 @@ Protocol = Literal["TCP", "UDP", "SCTP"]
 PortRef = str | int
 ProbeKind = Literal["http", "grpc", "tcp"]
 
+# The one pod label that selects a service (never a user label); policies rely on it.
+SELECTOR_LABEL = "app.kubernetes.io/name"
 DEFAULT_NAMESPACE = "default"
 DEFAULT_EGRESS_EXCEPT = ("169.254.169.254/32",)
 DEFAULT_DNS_NAMESPACE = "kube-system"
@@ -27,7 +29,7 @@ class Config:
 
     path: str | None = None
     namespace: str = DEFAULT_NAMESPACE
-    out: str = "out"
+    out: str | None = None  # relative to cgen.yaml; unset: out/ in the current folder
     dialect: Literal["kubernetes", "cilium"] = "kubernetes"
     formats: tuple[str, ...] = ("kubernetes",)
     profiles: str | None = None
@@ -156,8 +158,8 @@ class Service:
 
     @property
     def source(self) -> str:
-        """The manifest file as the user named it."""
-        return self.doc.path
+        """The manifest file relative to the project folder (stable for generated headers)."""
+        return self.doc.source or self.doc.path
 
     def port(self, ref: PortRef) -> Port | None:
         """The port a name or container port number refers to."""

@@ -15,10 +15,9 @@ from typing import Literal
 
 from .errors import Location
 from .graph import Graph
-from .model import Config, ExternalDependency, IngressRule, Port, Role, Service
+from .model import SELECTOR_LABEL, Config, ExternalDependency, IngressRule, Port, Role, Service
 from .project import Project
 
-SELECTOR_LABEL = "app.kubernetes.io/name"
 DNS_PORT = 53
 Direction = Literal["egress", "ingress"]
 FlowKind = Literal["service", "external", "ingress", "scrape", "dns"]

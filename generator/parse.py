@@ -47,7 +47,7 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
     config = Config(
         path=doc.path,
         namespace=data.get("namespace", DEFAULT_NAMESPACE),
-        out=data.get("out", "out"),
+        out=data.get("out"),
         dialect=data.get("dialect", "kubernetes"),
         formats=tuple(data.get("formats", ["kubernetes"])),
         profiles=data.get("profiles"),

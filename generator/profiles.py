@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Location, ManifestError, Problem
-from .loader import Document, load_documents
+from .loader import Document
 from .manifest_schema import IMAGE, MEMORY, SYSCALL, name
 from .resources import profiles_root
-from .schema import Bool, Field, Int, List, Obj, Str, load_checked
+from .schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
+from .syscalls import known_syscalls
 
 _IMAGE = Str(IMAGE, "an image reference", 512)
 _QUANTITIES = Obj(
@@ -41,7 +42,6 @@ PROFILE = Obj(
         "resources": Field(
             Obj({"requests": Field(_QUANTITIES, True), "limits": Field(_QUANTITIES, True)}), True
         ),
-        "ports": Field(List(Int(1, 65535)), description="ports the template may mention"),
     }
 )
 
@@ -63,6 +63,31 @@ SECCOMP = Obj(
         "enosys": Field(List(Str(SYSCALL, "a syscall name"), unique=True), True),
     }
 )
+
+
+CAPABILITY_SYSCALLS = Map(
+    Str(r"[A-Z_]+", "a capability name without CAP_", 40),
+    List(Str(SYSCALL, "a syscall name"), unique=True),
+)
+
+
+def _check_names(doc: Document, keypaths: list[str]) -> None:
+    """Refuse syscall names libseccomp does not know (runc would skip them silently)."""
+    known = known_syscalls()
+    problems = []
+    for keypath in keypaths:
+        key, index = keypath[:-1].split("[")
+        name = doc.data[key][int(index)]
+        if name not in known:
+            problems.append(
+                Problem(
+                    doc.at(keypath),
+                    keypath,
+                    f"{name!r} is not a syscall libseccomp knows on x86_64, x86, x32 or aarch64",
+                )
+            )
+    if problems:
+        raise ManifestError(problems=problems)
 
 
 @dataclass(frozen=True)
@@ -87,7 +112,6 @@ class RuntimeProfile:
     build_image: str
     runtime_image: str
     template: str
-    template_dir: Path | None
     entrypoint: tuple[str, ...]
     lockfiles: tuple[str, ...]
     lock_hint: str
@@ -154,6 +178,10 @@ class ProfileSet:
                 ]
             )
         sdata: dict[str, Any] = seccomp_doc.data
+        _check_names(
+            seccomp_doc,
+            [f"{key}[{i}]" for key in ("syscalls", "enosys") for i in range(len(sdata[key]))],
+        )
         baseline = SeccompBaseline(
             data["seccomp"],
             seccomp_doc.path,
@@ -161,9 +189,6 @@ class ProfileSet:
             tuple(sorted(sdata["syscalls"])),
             tuple(sorted(sdata["enosys"])),
         )
-        template_dir = None
-        if self.user_dir is not None and (self.user_dir / "templates" / data["template"]).is_file():
-            template_dir = self.user_dir / "templates"
         return RuntimeProfile(
             name=runtime,
             path=doc.path,
@@ -172,7 +197,6 @@ class ProfileSet:
             build_image=data["images"]["build"],
             runtime_image=data["images"]["runtime"],
             template=data["template"],
-            template_dir=template_dir,
             entrypoint=tuple(data["entrypoint"]),
             lockfiles=tuple(data["lockfiles"]),
             lock_hint=data["lockHint"],
@@ -186,8 +210,9 @@ class ProfileSet:
             path, display = self._find("seccomp/capabilities.yaml")
             if path is None:
                 raise ManifestError(problems=[Problem(Location(display), "", "missing")])
-            docs, problems = load_documents(path, display)
-            if problems:
-                raise ManifestError(problems=problems)
-            self._capabilities = {k: tuple(v or ()) for k, v in docs[0].data.items()}
+            doc = load_checked(path, display, CAPABILITY_SYSCALLS)
+            _check_names(
+                doc, [f"{cap}[{i}]" for cap, names in doc.data.items() for i in range(len(names))]
+            )
+            self._capabilities = {k: tuple(v) for k, v in doc.data.items()}
         return self._capabilities

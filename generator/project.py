@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from . import podsecurity, syscalls
 from .errors import Location, ManifestError, Problem, UserError
 from .graph import Graph, build_graph
 from .imagelock import ImageLock, read_lock
-from .loader import Document, load_documents
+from .loader import load_documents
 from .model import Config, Service
 from .netwarnings import network_warnings
 from .parse import load_config, load_service
 from .profiles import ProfileSet, RuntimeProfile
 
+T = TypeVar("T")
 CONFIG_NAME = "cgen.yaml"
-RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
@@ -83,29 +85,23 @@ def discover(paths: list[Path], skip: list[Path]) -> list[Path]:
     return sorted(files, key=lambda p: display_path(p))
 
 
-def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Project, Path]:
-    """Load and validate everything; raise ManifestError with every problem found."""
+def _load_config(paths: list[Path]) -> tuple[Config, Path | None]:
     config_file = _config_path(paths)
-    problems: list[Problem] = []
-    config_doc: Document | None = None
-    if config_file is not None:
-        docs, problems = load_documents(config_file, display_path(config_file))
-        config_doc = docs[0] if docs else None
-    config, config_problems = load_config(config_doc)
-    problems += config_problems
-    if problems:
-        raise ManifestError(problems=problems)
-    # Without cgen.yaml, the project folder (images.lock, profiles) is the first input's.
-    first = paths[0] if paths[0].is_dir() else paths[0].parent
-    config_dir = config_file.parent if config_file else first
-    out = out_dir if out_dir is not None else Path(config.out)
-    user_profiles = config_dir / config.profiles if config.profiles else None
-    skip = [out] + ([user_profiles] if user_profiles else [])
-    files = discover(paths, skip)
-    if not files:
-        raise UserError(
-            "no manifests found (*.yaml or *.yml) in " + ", ".join(display_path(p) for p in paths)
-        )
+    if config_file is None:
+        return load_config(None)[0], None
+    display = display_path(config_file)
+    docs, problems = load_documents(config_file, display)
+    if len(docs) > 1:
+        problems.append(Problem(Location(display), "", "must hold one YAML document, not several"))
+    config, config_problems = load_config(docs[0] if docs else None)
+    if problems or config_problems:
+        raise ManifestError(problems=problems + config_problems)
+    return config, config_file
+
+
+def _load_services(
+    files: list[Path], config: Config, config_dir: Path, problems: list[Problem]
+) -> list[Service]:
     services: list[Service] = []
     for file in files:
         docs, file_problems = load_documents(file, display_path(file))
@@ -113,28 +109,47 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
         if not docs and not file_problems:
             problems.append(Problem(Location(display_path(file)), "", "empty file"))
         for doc in docs:
+            doc.source = Path(os.path.relpath(file.resolve(), config_dir.resolve())).as_posix()
             svc, svc_problems = load_service(doc, config)
             problems += svc_problems
             if svc is not None:
                 services.append(svc)
+    return services
+
+
+def _collect(problems: list[Problem], load: Callable[[], T]) -> T | None:
+    """Run a loader that raises ManifestError; keep its problems and go on checking."""
+    try:
+        return load()
+    except ManifestError as exc:
+        problems += exc.problems
+        return None
+
+
+def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Project, Path]:
+    """Load and validate everything; raise ManifestError with every problem found."""
+    config, config_file = _load_config(paths)
+    # Without cgen.yaml, the project folder (images.lock, profiles) is the first input's.
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    config_dir = config_file.parent if config_file else first
+    default_out = config_dir / config.out if config.out else Path("out")
+    out = out_dir if out_dir is not None else default_out
+    user_profiles = config_dir / config.profiles if config.profiles else None
+    files = discover(paths, [out] + ([user_profiles] if user_profiles else []))
+    if not files:
+        raise UserError(
+            "no manifests found (*.yaml or *.yml) in " + ", ".join(display_path(p) for p in paths)
+        )
+    problems: list[Problem] = []
+    services = _load_services(files, config, config_dir, problems)
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
     runtimes = _runtimes(services, profiles, problems)
-    for svc in services:
-        for key, _ in svc.labels:
-            if key in RESERVED_LABELS:
-                problems.append(
-                    Problem(
-                        svc.doc.key_at(f"metadata.labels.{key}"),
-                        f"metadata.labels.{key}",
-                        "is set by cgen and used as a policy selector",
-                    )
-                )
     graph, graph_problems = build_graph(services)
     problems += graph_problems
     problems += syscalls.validate(services)
     lock_path = config_dir / config.image_lock
-    lock = read_lock(lock_path, display_path(lock_path))
-    if problems:
+    lock = _collect(problems, lambda: read_lock(lock_path, display_path(lock_path)))
+    if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(
         _warnings(services) + network_warnings(config, services) + podsecurity.warnings(services)
@@ -147,8 +162,16 @@ def _runtimes(
     services: list[Service], profiles: ProfileSet, problems: list[Problem]
 ) -> dict[str, RuntimeProfile]:
     found: dict[str, RuntimeProfile] = {}
+    broken: set[str] = set()
     for svc in services:
-        profile = profiles.get(svc.runtime)
+        if svc.runtime in found or svc.runtime in broken:
+            continue
+        try:
+            profile = profiles.get(svc.runtime)
+        except ManifestError as exc:  # a broken profile file: report it with the rest
+            problems += exc.problems
+            broken.add(svc.runtime)
+            continue
         if profile is None:
             known = ", ".join(profiles.available())
             problems.append(

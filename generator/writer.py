@@ -57,8 +57,20 @@ class Plan:
         return bool(self.writes or self.deletes)
 
 
+def _state_dir(out: Path) -> Path:
+    """out/.cgen, refusing links anywhere in it: a committed symlink must not make cgen
+    delete or write outside the output folder."""
+    folder = out / STATE_DIR
+    for path in (out, folder, folder / "staging", folder / "journal.json", folder / "state.json"):
+        if path.is_symlink():
+            raise OutputError(f"{path} is a symbolic link; cgen does not follow links there")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is not a folder")
+    return folder
+
+
 def _state_path(out: Path) -> Path:
-    return out / STATE_DIR / "state.json"
+    return _state_dir(out) / "state.json"
 
 
 def read_state(out: Path) -> dict[str, str]:
@@ -151,8 +163,9 @@ def _write_file(path: Path, data: bytes) -> None:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     # Lock the state folder itself: no lock file is left behind in the output.
-    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / STATE_DIR, os.O_RDONLY)
+    folder = _state_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -162,13 +175,22 @@ def _locked(out: Path) -> Iterator[None]:
 
 def recover(out: Path) -> bool:
     """Finish a render that was interrupted after its journal was committed."""
-    journal = out / STATE_DIR / "journal.json"
-    staging = out / STATE_DIR / "staging"
+    folder = _state_dir(out)
+    journal = folder / "journal.json"
+    staging = folder / "staging"
     if not journal.exists():
         if staging.exists():
             shutil.rmtree(staging)  # an uncommitted render: the old output stands
         return False
-    entries = json.loads(journal.read_text(encoding="utf-8"))
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8"))
+        if not isinstance(entries, dict) or not {"writes", "deletes", "state"} <= set(entries):
+            raise TypeError
+    except (ValueError, TypeError):
+        raise OutputError(
+            f"{journal}: an interrupted render left a damaged journal; delete {folder} and "
+            "run cgen render --force to write the whole output again"
+        ) from None
     _apply_journal(out, entries)
     return True
 
@@ -206,8 +228,9 @@ def _state_bytes(state: object) -> bytes:
     return (json.dumps({"version": 1, "files": state}, indent=2, sort_keys=True) + "\n").encode()
 
 
-def apply(result: Plan, *, force: bool = False) -> None:
-    """Write the plan: refuses hand-edited and foreign files unless force."""
+def refuse_unsafe(result: Plan, *, force: bool = False) -> None:
+    """Raise OutputError when the plan would overwrite or remove files cgen did not write
+    as they are (edited by hand, or never written by cgen), unless force."""
     if (result.edited or result.foreign) and not force:
         lines = [f"  {p} (edited by hand since cgen wrote it)" for p in result.edited]
         lines += [f"  {p} (exists, but cgen did not write it)" for p in result.foreign]
@@ -217,6 +240,11 @@ def apply(result: Plan, *, force: bool = False) -> None:
             + "\n".join(lines)
             + "\nmove the changes into the manifests, or render with --force"
         )
+
+
+def apply(result: Plan, *, force: bool = False) -> None:
+    """Write the plan: refuses hand-edited and foreign files unless force."""
+    refuse_unsafe(result, force=force)
     out = result.out
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):

@@ -17,7 +17,7 @@ from typing import Any
 from ..model import Service
 from ..netmodel import Grant, Peer, PortSpec, for_project
 from ..project import Project
-from .common import MANAGED_BY, metadata, selector
+from .common import metadata, namespace_metadata, selector
 
 API_VERSION = "cilium.io/v2"
 KIND = "CiliumNetworkPolicy"
@@ -26,10 +26,6 @@ NAMESPACE_KEY = "k8s:io.kubernetes.pod.namespace"
 
 def _object(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
-
-
-def _ns_meta(name: str, namespace: str) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)}
 
 
 def endpoint_selector(target: Peer) -> dict[str, Any]:
@@ -76,14 +72,15 @@ def _dns_grants(project: Project, namespace: str) -> list[Grant]:
 def default_deny(namespace: str) -> dict[str, Any]:
     """Every endpoint of the namespace enters default deny in both directions."""
     spec: dict[str, Any] = {"endpointSelector": {}, "ingress": [{}], "egress": [{}]}
-    return _object(_ns_meta("default-deny", namespace), spec)
+    return _object(namespace_metadata("default-deny", namespace), spec)
 
 
 def allow_dns(project: Project, namespace: str) -> dict[str, Any]:
     """Every pod may ask the cluster DNS (UDP and TCP 53), through Cilium's DNS proxy."""
     rules = [_rule(g, dns=True) for g in _dns_grants(project, namespace)]
     return _object(
-        _ns_meta("allow-cluster-dns", namespace), {"endpointSelector": {}, "egress": rules}
+        namespace_metadata("allow-cluster-dns", namespace),
+        {"endpointSelector": {}, "egress": rules},
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Port, Service
+from ..model import SELECTOR_LABEL, Service
 
-SELECTOR_LABEL = "app.kubernetes.io/name"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "cgen"}
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
@@ -25,17 +24,9 @@ def selector(svc: Service) -> dict[str, str]:
     return {SELECTOR_LABEL: svc.name}
 
 
-def service_peer(svc: Service) -> dict[str, Any]:
-    """A NetworkPolicy peer for exactly this service's pods in exactly its namespace."""
-    return {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: svc.namespace}},
-        "podSelector": {"matchLabels": selector(svc)},
-    }
-
-
-def policy_ports(ports: tuple[Port, ...] | list[Port]) -> list[dict[str, Any]]:
-    """NetworkPolicy ports: container port numbers with their protocols."""
-    return [{"protocol": p.protocol, "port": p.port} for p in ports]
+def namespace_metadata(name: str, namespace: str) -> dict[str, Any]:
+    """Metadata of a namespace-wide object cgen manages (no service label)."""
+    return {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)}
 
 
 def kustomization(resources: list[str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ dependencies from them only.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..artifact import Artifact
@@ -56,7 +57,7 @@ def build_context(svc: Service) -> Path | None:
     """The manifest's spec.build.context as a path (relative to the manifest's folder)."""
     if svc.build_context is None:
         return None
-    return Path(svc.source).parent / svc.build_context
+    return Path(svc.doc.path).parent / svc.build_context
 
 
 def unlocked(project: Project) -> list[Problem]:
@@ -110,6 +111,10 @@ def _template_dirs(project: Project, name: str) -> list[Path] | None:
     return None
 
 
+def _project_relative(project: Project, path: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), project.config_dir.resolve())).as_posix()
+
+
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
     images = base_images(project, svc)
     pinned = []
@@ -127,8 +132,9 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
     context = build_context(svc)
     return {
         "header": comment(notes).rstrip("\n"),
-        "lock_path": one_line(project.image_lock.path),
-        "context": one_line(display_path(context)) if context else None,
+        # Both relative to the project folder, so the bytes do not depend on where cgen runs.
+        "lock_path": one_line(project.config.image_lock),
+        "context": one_line(_project_relative(project, context)) if context else None,
         "runtime": profile.name,
         "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
         "build_image": pinned[0],
@@ -137,6 +143,7 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         "ports": ports,
         "service_json": json.dumps(svc.name),
         "entrypoint_json": json.dumps(list(entrypoint), ensure_ascii=False),
+        "entrypoint_escapes": any('"' in arg or "\\" in arg for arg in entrypoint),
         "lockfiles": list(profile.lockfiles),
     }
 

@@ -12,11 +12,7 @@ from typing import Any
 from ..model import Service
 from ..netmodel import Grant, Peer, PortSpec, for_project
 from ..project import Project
-from .common import MANAGED_BY, NAMESPACE_LABEL, metadata, selector
-
-
-def _ns_meta(name: str, namespace: str) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)}
+from .common import NAMESPACE_LABEL, metadata, namespace_metadata, selector
 
 
 def default_deny(namespace: str) -> dict[str, Any]:
@@ -24,7 +20,7 @@ def default_deny(namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": _ns_meta("default-deny", namespace),
+        "metadata": namespace_metadata("default-deny", namespace),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
@@ -69,7 +65,7 @@ def allow_dns(project: Project, namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": _ns_meta("allow-cluster-dns", namespace),
+        "metadata": namespace_metadata("allow-cluster-dns", namespace),
         "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": rules},
     }
 

@@ -65,11 +65,6 @@ def reasons(project: Project, svc: Service) -> dict[str, list[Reason]]:
     return dict(sorted(found.items()))
 
 
-def allowed_syscalls(project: Project, svc: Service) -> dict[str, str]:
-    """Every allowed syscall and its first reason: 'runtime <name>', 'capability <CAP>'..."""
-    return {name: f"{r[0].kind} {r[0].detail}" for name, r in reasons(project, svc).items()}
-
-
 def enosys_syscalls(project: Project, svc: Service) -> list[str]:
     """Optional syscalls the runtime probes: answered ENOSYS so it falls back."""
     allowed = reasons(project, svc)

@@ -15,10 +15,16 @@ PROBE_FIELDS = {
     "startup": "startupProbe",
 }
 # checkov reads skips from annotations; each reason is part of the output for reviewers.
-NO_PORT_SKIPS = (
-    ("CKV_K8S_8", "no listening port: a pure client has nothing a liveness probe could call"),
-    ("CKV_K8S_9", "no listening port: a pure client has nothing a readiness probe could call"),
-)
+NO_PROBE_SKIPS = {
+    "liveness": (
+        "CKV_K8S_8",
+        "no TCP port: nothing a liveness probe could call (a pure client, or UDP/SCTP only)",
+    ),
+    "readiness": (
+        "CKV_K8S_9",
+        "no TCP port: nothing a readiness probe could call (a pure client, or UDP/SCTP only)",
+    ),
+}
 
 
 def uid(project: Project, svc: Service) -> int:
@@ -136,10 +142,13 @@ def deployment(project: Project, svc: Service) -> dict[str, Any]:
             }
         }
     meta = metadata(svc)
-    if not svc.ports:
+    missing = [
+        NO_PROBE_SKIPS[kind] for kind in ("liveness", "readiness") if kind not in probes(svc)
+    ]
+    if missing:
         meta["annotations"] = {
             f"checkov.io/skip{i}": f"{check}={reason}"
-            for i, (check, reason) in enumerate(NO_PORT_SKIPS, 1)
+            for i, (check, reason) in enumerate(missing, 1)
         }
     return {
         "apiVersion": "apps/v1",
