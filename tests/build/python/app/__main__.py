@@ -11,7 +11,7 @@ PORT = int(os.environ.get("PORT", "8080"))
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         ok = self.path == "/healthz"
         body = b"ok\n" if ok else b"not found\n"
         self.send_response(200 if ok else 404)
@@ -19,7 +19,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
