@@ -17,7 +17,8 @@ ProbeKind = Literal["http", "grpc", "tcp"]
 # The one pod label that selects a service (never a user label); policies rely on it.
 SELECTOR_LABEL = "app.kubernetes.io/name"
 DEFAULT_NAMESPACE = "default"
-DEFAULT_EGRESS_EXCEPT = ("169.254.169.254/32",)
+# Cloud instance metadata (IPv4, and AWS's IPv6 endpoint): never reachable through egress.
+DEFAULT_EGRESS_EXCEPT = ("169.254.169.254/32", "fd00:ec2::254/128")
 DEFAULT_DNS_NAMESPACE = "kube-system"
 DEFAULT_DNS_LABELS = (("k8s-app", "kube-dns"),)
 DEFAULT_WRITABLE_SIZE = "64Mi"

@@ -76,6 +76,9 @@ def discover(paths: list[Path], skip: list[Path]) -> list[Path]:
             continue
         for root, dirs, names in os.walk(path):
             here = Path(root)
+            if (here / ".cgen" / "state.json").is_file():
+                dirs[:] = []  # a cgen output folder (any --out): generated, not manifests
+                continue
             dirs[:] = sorted(
                 d for d in dirs if not d.startswith(".") and (here / d).resolve() not in skipped
             )

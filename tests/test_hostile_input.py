@@ -164,3 +164,18 @@ def test_a_damaged_journal_is_a_clear_error(tmp_path: Path) -> None:
     run_cgen(["render", "."], cwd=project, check=True)
     (project / "out" / ".cgen" / "journal.json").write_text("{bad")
     _fails(run_cgen(["render", "."], cwd=project), "damaged journal")
+
+
+def test_a_rendered_output_folder_is_never_read_as_manifests(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    run_cgen(["render", ".", "--out", "generated"], cwd=project, check=True)
+    proc = run_cgen(["validate", "."], cwd=project)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_ipv6_egress_everywhere_still_excludes_the_metadata_endpoint(tmp_path: Path) -> None:
+    manifest = BASE + "  dependencies: [{cidr: '::/0', ports: [443]}]\n"
+    project = _project(tmp_path, manifest)
+    run_cgen(["render", "."], cwd=project, check=True)
+    policy = (project / "out" / "shop" / "api" / "networkpolicy.yaml").read_text()
+    assert "cidr: ::/0\n            except:\n              - fd00:ec2::254/128" in policy
