@@ -6,6 +6,7 @@ and carries exactly the grants of the NetworkPolicies that NCA judges for the sa
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import shutil
 from pathlib import Path
@@ -19,7 +20,8 @@ import generator
 from generator.errors import ManifestError
 
 ROOT = Path(__file__).resolve().parent.parent
-CRD = ROOT / "tests" / "data" / "cilium" / "ciliumnetworkpolicies-v2.excerpt.yaml"
+# The complete upstream CRD, unmodified; see tests/data/cilium/SOURCE.md.
+CRD = ROOT / "tests" / "data" / "cilium" / "ciliumnetworkpolicies.yaml"
 TOPOLOGIES = ROOT / "tests" / "topologies"
 CASE = ROOT / "tests" / "cases" / "net-cilium" / "input"
 NAMES = sorted(p.name for p in TOPOLOGIES.iterdir() if (p / "manifests").is_dir())
@@ -27,31 +29,58 @@ NS_KEY = "k8s:io.kubernetes.pod.namespace"
 NS_LABEL = "kubernetes.io/metadata.name"
 
 
-def _strict(schema: Any) -> Any:
-    """Refuse unknown members, as the API server's strict field validation does."""
-    if isinstance(schema, dict):
-        result = {k: _strict(v) for k, v in schema.items()}
-        # Only real object schemas: the anyOf/oneOf branches ({properties, required}) only
-        # say which member must be present.
-        if "properties" in schema and "type" in schema and "additionalProperties" not in schema:
-            result["additionalProperties"] = False
-        return result
+# Keywords whose subschemas only add conditions on values (structural-schema rules forbid
+# them to declare fields), so they never decide which fields exist.
+_VALUE_BRANCHES = frozenset({"anyOf", "oneOf", "allOf", "not"})
+
+
+def _strict(schema: Any, *, branch: bool = False) -> Any:
+    """Refuse unknown members, as the API server does: it prunes (or, with strict field
+    validation, refuses) every field its structural schema does not declare, unless the
+    object is marked x-kubernetes-preserve-unknown-fields."""
     if isinstance(schema, list):
-        return [_strict(v) for v in schema]
+        return [_strict(v, branch=branch) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {k: _strict(v, branch=branch or k in _VALUE_BRANCHES) for k, v in schema.items()}
+    if (
+        not branch
+        and "properties" in schema
+        and "additionalProperties" not in schema
+        and schema.get("x-kubernetes-preserve-unknown-fields") is not True
+    ):
+        result["additionalProperties"] = False
+    return result
+
+
+def _served_schema(crd: dict[str, Any], version: str) -> dict[str, Any]:
+    assert crd["kind"] == "CustomResourceDefinition"
+    assert crd["spec"]["names"]["kind"] == "CiliumNetworkPolicy"
+    served = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"]]
+    assert len(served) == 1, f"{version} is not served exactly once by {CRD.name}"
+    schema: dict[str, Any] = served[0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    """The strict form of the served v2 schema (the CRD is ~380 KB: parse it once)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    crd = yaml.load(CRD.read_text(encoding="utf-8"), Loader=loader)
+    schema: dict[str, Any] = _strict(_served_schema(crd, "v2"))
+    # metadata is left open by the CRD (the API server checks it itself).
+    assert schema["properties"]["metadata"] == {"type": "object"}
     return schema
 
 
 def _validator() -> jsonschema.Draft7Validator:
-    schema = _strict(yaml.safe_load(CRD.read_text(encoding="utf-8"))["openAPIV3Schema"])
-    # metadata is left open by the CRD (the API server checks it itself).
-    schema["properties"]["metadata"] = {"type": "object"}
     checker = jsonschema.FormatChecker()
 
     @checker.checks("cidr", raises=ValueError)
     def _cidr(value: object) -> bool:
         return not isinstance(value, str) or bool(ipaddress.ip_network(value, strict=True))
 
-    return jsonschema.Draft7Validator(schema, format_checker=checker)
+    return jsonschema.Draft7Validator(_schema(), format_checker=checker)
 
 
 def _render(inputs: Path, dialect: str, tmp: Path) -> dict[str, list[dict[str, Any]]]:
@@ -100,21 +129,26 @@ def test_schema_test_rejects_broken_policies(tmp_path: Path) -> None:
         if p["metadata"]["name"] == "web"
     )
     assert _errors(validator, policy) == []
-    broken = []
+    broken: list[tuple[dict[str, Any], str]] = []  # (policy, what its error must say)
     unknown = copy.deepcopy(policy)
     unknown["spec"]["egress"][0]["toPort"] = []  # misspelt member
-    broken.append(unknown)
+    broken.append((unknown, "'toPort' was unexpected"))
+    nested = copy.deepcopy(policy)
+    nested["spec"]["egress"][0]["toPorts"][0]["ports"][0]["prot"] = "TCP"  # deep, misspelt
+    broken.append((nested, "'prot' was unexpected"))
     number = copy.deepcopy(policy)
     number["spec"]["egress"][0]["toPorts"][0]["ports"][0]["port"] = 443  # must be a string
-    broken.append(number)
+    broken.append((number, "is not of type 'string'"))
     bad_cidr = copy.deepcopy(policy)
     bad_cidr["spec"]["ingress"][1]["fromCIDRSet"][0]["cidr"] = "10.0.0.1/8"
-    broken.append(bad_cidr)
+    broken.append((bad_cidr, "is not a 'cidr'"))
     no_rules = copy.deepcopy(policy)
     del no_rules["spec"]["ingress"], no_rules["spec"]["egress"]
-    broken.append(no_rules)
-    for obj in broken:
-        assert _errors(validator, obj), obj["spec"]
+    broken.append((no_rules, "is not valid under any of the given schemas"))
+    for obj, expected in broken:
+        errors = _errors(validator, obj)
+        assert errors, obj["spec"]
+        assert any(expected in e for e in errors), errors
 
 
 def test_host_without_cidrs_becomes_to_fqdns_with_the_dns_rule(tmp_path: Path) -> None:
