@@ -90,7 +90,7 @@ def check(
     """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited."""
     project, out_dir = load(paths, out)
     result = writer.plan(out_dir, build(project, allow_unpinned=allow_unpinned, formats=formats))
-    if (out_dir / writer.STATE_DIR / "journal.json").exists():
+    if writer.pending(out_dir):
         raise CheckFailed(
             diff="",
             summary=f"{out_dir}: an interrupted render is pending; run cgen render to finish it",

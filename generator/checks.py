@@ -85,7 +85,7 @@ def _check_dependencies(svc: Service, config: Config, ctx: Context) -> None:
             ctx.fail(f"{keypath}.cidrs", "applies to host entries only; use cidr", key=True)
         for j, cidr in enumerate((dep["cidr"],) if "cidr" in dep else dep.get("cidrs", ())):
             where = f"{keypath}.cidr" if "cidr" in dep else f"{keypath}.cidrs[{j}]"
-            _check_not_excluded(cidr, where, _excluded_networks(config), ctx)
+            _check_not_excluded(cidr, where, config.excluded_networks(), ctx)
         if "host" in dep and "cidrs" not in dep and config.dialect != "cilium":
             ctx.fail(
                 f"{keypath}.cidrs",
@@ -120,8 +120,7 @@ def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
         if not rule.cidr and rule.except_:
             ctx.fail(f"{source}.except", "applies to cidr sources only", key=True)
         if rule.cidr:
-            cluster = [("podCidrs", c) for c in config.pod_cidrs]
-            cluster += [("serviceCidrs", c) for c in config.service_cidrs]
+            cluster = [(k, c) for k, c in config.excluded_networks() if k != "egressExcept"]
             _check_not_excluded(rule.cidr, f"{source}.cidr", cluster, ctx)
             _check_excepts(rule.cidr, rule.except_, f"{source}.except", ctx)
         if not (rule.cidr or rule.namespace or rule.pod_labels):
@@ -132,15 +131,6 @@ def _check_port_refs(svc: Service, refs: tuple[PortRef, ...], keypath: str, ctx:
     for j, ref in enumerate(refs):
         if svc.port(ref) is None:
             ctx.fail(f"{keypath}[{j}]", f"{ref!r} is not one of this service's ports")
-
-
-def _excluded_networks(config: Config) -> list[tuple[str, str]]:
-    """(cgen.yaml key, network) of every network external egress must never reach."""
-    return (
-        [("egressExcept", c) for c in config.egress_except]
-        + [("podCidrs", c) for c in config.pod_cidrs]
-        + [("serviceCidrs", c) for c in config.service_cidrs]
-    )
 
 
 def _check_not_excluded(

@@ -52,6 +52,14 @@ class Config:
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
     doc: Document | None = field(default=None, compare=False, repr=False)
 
+    def excluded_networks(self) -> list[tuple[str, str]]:
+        """(cgen.yaml key, network) of every network external egress must never reach."""
+        return (
+            [("egressExcept", c) for c in self.egress_except]
+            + [("podCidrs", c) for c in self.pod_cidrs]
+            + [("serviceCidrs", c) for c in self.service_cidrs]
+        )
+
 
 @dataclass(frozen=True)
 class Role:

@@ -137,7 +137,7 @@ DNS_PORTS = (PortSpec("UDP", DNS_PORT), PortSpec("TCP", DNS_PORT))
 
 def excluded(config: Config) -> tuple[str, ...]:
     """Networks never reachable through external egress: egressExcept, pod and service CIDRs."""
-    return tuple(dict.fromkeys(config.egress_except + config.pod_cidrs + config.service_cidrs))
+    return tuple(dict.fromkeys(network for _, network in config.excluded_networks()))
 
 
 def except_inside(cidr: str, networks: tuple[str, ...]) -> tuple[str, ...]:

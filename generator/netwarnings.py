@@ -27,6 +27,12 @@ def network_warnings(config: Config, services: list[Service]) -> list[Problem]:
     cluster_known = bool(config.pod_cidrs or config.service_cidrs)
     for svc in services:
         for ext in svc.externals:
+            for cidr in ext.cidrs:
+                if cidr.endswith("/0"):
+                    where = svc.doc.at(ext.keypath)
+                    warnings.append(
+                        Problem(where, ext.keypath, f"egress to {cidr} reaches every address")
+                    )
             if not cluster_known and any(_overlaps_private(c) for c in ext.cidrs):
                 warnings.append(
                     Problem(

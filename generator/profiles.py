@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import Location, ManifestError, Problem
 from .loader import Document
-from .manifest_schema import IMAGE, MEMORY, SYSCALL, name
+from .manifest_schema import CPU, IMAGE, MEMORY, SYSCALL, name
 from .resources import profiles_root
 from .schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
 from .syscalls import known_syscalls
@@ -16,7 +16,7 @@ from .syscalls import known_syscalls
 _IMAGE = Str(IMAGE, "an image reference", 512)
 _QUANTITIES = Obj(
     {
-        "cpu": Field(Str(r"([1-9][0-9]{0,5}m|[0-9]{1,3}(\.[0-9]{1,3})?)", "a CPU quantity"), True),
+        "cpu": Field(Str(CPU, "a CPU quantity"), True),
         "memory": Field(Str(MEMORY, "a memory quantity"), True),
         "ephemeral-storage": Field(Str(MEMORY, "a storage quantity"), True),
     }

@@ -201,14 +201,4 @@ def _warnings(services: list[Service]) -> list[Problem]:
                     "than were reviewed (append @sha256:...)",
                 )
             )
-        for ext in svc.externals:
-            for cidr in ext.cidrs:
-                if cidr.endswith("/0"):
-                    warnings.append(
-                        Problem(
-                            svc.doc.at(ext.keypath),
-                            ext.keypath,
-                            f"egress to {cidr} reaches every address",
-                        )
-                    )
     return sorted(warnings)

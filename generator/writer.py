@@ -69,6 +69,11 @@ def _state_dir(out: Path) -> Path:
     return folder
 
 
+def pending(out: Path) -> bool:
+    """Whether an interrupted render waits to be finished (its journal was committed)."""
+    return (_state_dir(out) / "journal.json").exists()
+
+
 def _state_path(out: Path) -> Path:
     return _state_dir(out) / "state.json"
 
