@@ -32,7 +32,7 @@ MAX_RATIO = 1.3
 def generated_counts() -> dict[str, tuple[int, int]]:
     """{runtime: (allowed, ENOSYS)} from the profiles cgen generates."""
     from generator import load
-    from generator.builders import seccomp
+    from generator.seccomp import profile as seccomp
 
     counts: dict[str, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory(prefix="cgen-bench-") as tmp:

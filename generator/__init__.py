@@ -1,29 +1,51 @@
 """cgen: least-privilege Kubernetes, seccomp, Dockerfile and Terraform artifacts from manifests.
 
-The public API; the CLI (generator.cli) is a thin shell over these functions.
+The public API, one function per command; the CLI (generator.cli) is a thin shell over it.
+Data flows one way: load (read and check everything) -> build (pure) -> write.
+
+The library, by domain:
+  loader, schema, model, project   read YAML with locations, check it, freeze it
+  manifest/    the cgen/v1 contract, parsing into the model, dependency resolution
+  network/     connectivity model, NetworkPolicy and Cilium builders, explain, drawing
+  seccomp/     syscall names, profile composition, explanations
+  images/      image lock, registry client, Dockerfile builder, templates, pin
+  workload/    Deployment/Service/ServiceAccount/PDB builders, pod security
+  terraform/   the HCL writer and the Kubernetes-object -> HCL converter
+  runtime/     runtime profiles (data) and where cgen's shipped files are
+  layout, compose, serialize, writer   where artifacts go, the build, bytes, the output folder
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import writer
-from .artifact import Artifact
-from .errors import CgenError, CheckFailed, Problem, UserError
-from .project import Project, load_project
+from generator import writer
+from generator.errors import CgenError, CheckFailed, Problem, UserError
+from generator.project import Project, load_project
+from generator.serialize import Artifact
+
+if TYPE_CHECKING:
+    from generator.images.pin import PinReport
+    from generator.network.explain import Verdict
+    from generator.seccomp.explain import SyscallReport
 
 __all__ = [
     "Artifact",
     "CgenError",
+    "Project",
     "Report",
     "UserError",
     "build",
     "check",
+    "explain",
+    "graph",
     "load",
+    "pin",
     "render",
     "schema",
+    "syscalls",
     "validate",
 ]
 
@@ -37,18 +59,18 @@ class Report:
     warnings: list[Problem]
 
 
-def load(paths: list[Path], out: Path | None = None) -> tuple[Project, Path]:
-    """Load and validate the manifests under paths; returns the project and its output folder."""
-    return load_project(paths, out)
+def load(
+    paths: list[Path], out: Path | None = None, *, allow_unpinned: bool = False
+) -> tuple[Project, Path]:
+    """Load and check the manifests under paths; returns the project and its output folder."""
+    return load_project(paths, out, allow_unpinned=allow_unpinned)
 
 
-def build(
-    project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
-) -> list[Artifact]:
+def build(project: Project, *, formats: tuple[str, ...] | None = None) -> list[Artifact]:
     """Every artifact of the project (pure: touches no file); formats default to cgen.yaml's."""
-    from .compose import render as render_all
+    from generator.compose import render as render_all
 
-    return render_all(project, allow_unpinned=allow_unpinned, formats=formats)
+    return render_all(project, formats)
 
 
 def render(
@@ -61,22 +83,15 @@ def render(
     formats: tuple[str, ...] | None = None,
 ) -> Report:
     """Render the manifests under paths into the output folder (atomically)."""
-    project, out_dir = load(paths, out)
-    artifacts = build(project, allow_unpinned=allow_unpinned, formats=formats)
-    if out_dir.exists() and not dry_run:
-        writer.recover(out_dir)
-    result = writer.plan(out_dir, artifacts)
-    if dry_run:
-        writer.refuse_unsafe(result, force=force)  # a dry run says what the real one would
-    else:
-        writer.apply(result, force=force)
+    project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
+    artifacts = build(project, formats=formats)
+    result = writer.write(out_dir, artifacts, force=force, dry_run=dry_run)
     return Report(out_dir, result, project.warnings)
 
 
 def validate(paths: list[Path]) -> list[Problem]:
-    """Run every check without writing; returns warnings, raises on errors."""
-    project, _ = load(paths)
-    build(project, allow_unpinned=True)
+    """Run every check without building or writing; returns warnings, raises on errors."""
+    project, _ = load(paths, allow_unpinned=True)
     return project.warnings
 
 
@@ -88,9 +103,9 @@ def check(
     formats: tuple[str, ...] | None = None,
 ) -> Report:
     """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited."""
-    project, out_dir = load(paths, out)
-    result = writer.plan(out_dir, build(project, allow_unpinned=allow_unpinned, formats=formats))
-    if writer.pending(out_dir):
+    project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
+    result, pending = writer.inspect(out_dir, build(project, formats=formats))
+    if pending:
         raise CheckFailed(
             diff="",
             summary=f"{out_dir}: an interrupted render is pending; run cgen render to finish it",
@@ -109,7 +124,7 @@ def check(
 
 def schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of the manifest, for editors."""
-    from .manifest_schema import MANIFEST
+    from generator.manifest.contract import MANIFEST
 
     body = MANIFEST.json_schema()
     return {
@@ -118,3 +133,46 @@ def schema() -> dict[str, Any]:
         "title": "cgen manifest",
         **body,
     }
+
+
+def graph(paths: list[Path], fmt: str = "mermaid", *, dns: bool = True) -> str:
+    """The allowed connectivity drawn as Mermaid, DOT or a table."""
+    from generator.errors import UsageError
+    from generator.network.draw import FORMATS, render_graph
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: {fmt!r}: choose {', '.join(FORMATS)}")
+    project, _ = load(paths, allow_unpinned=True)
+    return render_graph(project.network, fmt, dns)
+
+
+def explain(paths: list[Path], src: str, dst: str) -> Verdict:
+    """Whether SRC may open a connection to DST[:PORT], and which manifest lines allow it."""
+    from generator.network.explain import ask
+
+    project, _ = load(paths, allow_unpinned=True)
+    return ask(project.network, src, dst)
+
+
+def pin(
+    paths: list[Path],
+    *,
+    check: bool = False,
+    plain_http: list[str] | None = None,
+    timeout: float = 30.0,
+) -> PinReport:
+    """Pin every base image to its digest in images.lock, or (check) fail when one moved."""
+    from generator.images.pin import pin_images
+
+    project, _ = load(paths, allow_unpinned=True)
+    return pin_images(project, check=check, plain_http=plain_http or [], timeout=timeout)
+
+
+def syscalls(
+    paths: list[Path], *, service: str | None = None, syscall: str | None = None
+) -> SyscallReport:
+    """Why each syscall of a service's seccomp profile is allowed (or the one asked about)."""
+    from generator.seccomp.explain import explain_syscalls
+
+    project, _ = load(paths, allow_unpinned=True)
+    return explain_syscalls(project, service, syscall)

@@ -104,16 +104,79 @@ def schema() -> None:
     typer.echo(json.dumps(generator.schema(), indent=2, sort_keys=False))
 
 
-def _register_commands() -> None:
-    from importlib import import_module
-
-    from generator.commands import COMMANDS
-
-    for name in COMMANDS:
-        import_module(f"generator.commands.{name}").register(app)
+EXIT_DENIED = 3
 
 
-_register_commands()
+@app.command()
+def graph(
+    paths: Paths,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="mermaid, dot or table.")] = "mermaid",
+    dns: Annotated[bool, typer.Option(help="Include the cluster DNS flows.")] = True,
+) -> None:
+    """Print the allowed connectivity: Mermaid (for pull requests), DOT or a table."""
+    typer.echo(generator.graph(paths, fmt, dns=dns), nl=False)
+
+
+@app.command()
+def explain(
+    src: Annotated[str, typer.Argument(help="Who sends: NAME, NAMESPACE/NAME, NS[k=v], IP...")],
+    dst: Annotated[
+        str, typer.Argument(help="Who receives, optionally :PORT (8080, grpc, 53/udp).")
+    ],
+    paths: Paths,
+) -> None:
+    """Say whether SRC may open a connection to DST[:PORT], and which manifest lines allow it.
+
+    Exit status: 0 allowed, 3 denied, 1 on errors.
+    """
+    verdict = generator.explain(paths, src, dst)
+    typer.echo(verdict.text(), nl=False)
+    if not verdict.allowed:
+        raise typer.Exit(EXIT_DENIED)
+
+
+@app.command("pin")
+def pin(
+    paths: Paths,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail when a tag has moved or an image is not pinned.")
+    ] = False,
+    plain_http: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plain-http",
+            metavar="HOST[:PORT]",
+            help="Registry reachable without TLS (loopback registries always are).",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per registry request.")] = 30.0,
+) -> None:
+    """Pin every base image to its digest in images.lock (beside cgen.yaml)."""
+    report = generator.pin(paths, check=check, plain_http=plain_http or [], timeout=timeout)
+    for line in report.lines:
+        typer.echo(line)
+
+
+@app.command()
+def syscalls(
+    paths: Paths,
+    service: Annotated[
+        str | None, typer.Option(help="NAME or NAMESPACE/NAME (optional with one service).")
+    ] = None,
+    syscall: Annotated[
+        str | None, typer.Option(help="Explain only this syscall (exit 3 when it is denied).")
+    ] = None,
+) -> None:
+    """Say why each syscall of a service's seccomp profile is allowed.
+
+    The reason is the runtime baseline (with where its list came from), a declared
+    capability (the syscalls Docker's profile unlocks for it) or the manifest's
+    spec.syscalls, with the manifest line. Exit status: 0, 3 when --syscall is denied.
+    """
+    report = generator.syscalls(paths, service=service, syscall=syscall)
+    typer.echo(report.text, nl=False)
+    if report.denied:
+        raise typer.Exit(EXIT_DENIED)
 
 
 def main() -> None:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from . import podsecurity
-from .artifact import Artifact
-from .builders import dockerfile, network, seccomp, workload
-from .builders.common import MANAGED_BY, kustomization
-from .errors import ManifestError
-from .model import Service
-from .project import Project
-from .serialize import yaml_text
-
-NAMESPACE_DIR = "_namespace"
-
-
-@dataclass(frozen=True)
-class Folder:
-    """One output folder's Kubernetes objects (by file name) and where they came from."""
-
-    path: str
-    source: str
-    objects: dict[str, dict[str, Any]]
-    notes: dict[str, list[str]] = field(default_factory=dict)
+from generator.images import dockerfile
+from generator.layout import MANAGED_BY, NAMESPACE_DIR, Folder, kustomization
+from generator.model import Service
+from generator.network import policies as network
+from generator.project import Project
+from generator.seccomp import profile as seccomp
+from generator.serialize import Artifact, yaml_text
+from generator.workload import objects as workload
+from generator.workload import podsecurity
 
 
 def _namespace_object(namespace: str, level: str) -> dict[str, Any]:
@@ -115,21 +103,15 @@ def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
     return artifacts
 
 
-def render(
-    project: Project, *, allow_unpinned: bool = False, formats: tuple[str, ...] | None = None
-) -> list[Artifact]:
-    """All artifacts of the project, sorted by path."""
-    problems = [] if allow_unpinned else dockerfile.unpinned(project)
-    problems += dockerfile.unlocked(project)
-    if problems:
-        raise ManifestError(problems=problems)
+def render(project: Project, formats: tuple[str, ...] | None = None) -> list[Artifact]:
+    """All artifacts of the project, sorted by path (pure: load has checked everything)."""
     chosen = formats or project.config.formats
     all_folders = folders(project)
     artifacts: list[Artifact] = []
     if "kubernetes" in chosen:
         artifacts += _kubernetes(project, all_folders)
     if "terraform" in chosen:
-        from .builders import terraform
+        from generator.terraform import convert as terraform
 
         artifacts += terraform.artifacts(project, all_folders)
     for svc in project.graph.services:

@@ -52,6 +52,12 @@ class UserError(CgenError):
         self.message = message
 
 
+class UsageError(UserError):
+    """A command-line argument that names nothing cgen knows (exit status 2, like a bad option)."""
+
+    exit_code = 2
+
+
 class ManifestError(UserError):
     """One or more problems in manifests, configuration or profiles, all reported at once."""
 

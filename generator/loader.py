@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import Location, Problem
+from generator.errors import Location, Problem
 
 MAX_FILE_BYTES = 1 << 20  # a manifest is a page of YAML; refuse anything huge
 MAX_NODES = 100_000  # aliases can expand exponentially ("billion laughs"); stop early
@@ -34,6 +35,10 @@ class Document:
                 return self.marks[probe]
             probe = _parent(probe)
         return self.marks.get("", Location(self.path, 1, 1))
+
+    def has(self, keypath: str) -> bool:
+        """Whether the document spells out keypath (rather than leaving it to a default)."""
+        return keypath in self.key_marks or keypath in self.marks
 
     def key_at(self, keypath: str) -> Location:
         """Location of the key itself (for unknown keys), else of its value."""
@@ -133,3 +138,14 @@ def load_documents(path: Path, display: str) -> tuple[list[Document], list[Probl
     finally:
         loader.dispose()
     return docs, problems
+
+
+def display_path(path: Path) -> str:
+    """A path as shown to the user and in headers: relative to the current folder, POSIX."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    if rel.startswith(".."):
+        rel = str(path.resolve())
+    return Path(rel).as_posix()

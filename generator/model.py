@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .loader import Document
+from generator.loader import Document
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PortRef = str | int
@@ -163,6 +163,10 @@ class Service:
     entrypoint: tuple[str, ...] | None
     build_context: str | None
     seccomp_mode: Literal["enforce", "audit"] | None
+    # (name, key path) of each declared capability and syscall, in manifest order: the
+    # sorted tuples above lose where each was written, which explanations quote.
+    capability_keys: tuple[tuple[str, str], ...]
+    syscall_keys: tuple[tuple[str, str], ...]
     doc: Document = field(compare=False, repr=False)
 
     @property

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from . import podsecurity, syscalls
-from .errors import Location, ManifestError, Problem, UserError
-from .graph import Graph, build_graph
-from .imagelock import ImageLock, read_lock
-from .loader import load_documents
-from .model import Config, Service
-from .netwarnings import network_warnings
-from .parse import load_config, load_service
-from .profiles import ProfileSet, RuntimeProfile
+from generator.errors import Location, ManifestError, Problem, UserError
+from generator.images import checks as image_checks
+from generator.images.lock import ImageLock, read_lock
+from generator.images.templating import Templates, load_templates
+from generator.loader import display_path, load_documents
+from generator.manifest.parse import load_config, load_service
+from generator.manifest.resolve import Graph, build_graph
+from generator.model import Config, Service
+from generator.network.model import NetModel, build_model
+from generator.network.warnings import network_warnings
+from generator.runtime.profiles import ProfileSet, RuntimeProfile
+from generator.seccomp import names as syscalls
+from generator.workload import podsecurity
 
 T = TypeVar("T")
 CONFIG_NAME = "cgen.yaml"
@@ -34,22 +38,13 @@ class Project:
     profiles: ProfileSet
     runtimes: dict[str, RuntimeProfile]
     image_lock: ImageLock
+    templates: Templates
+    network: NetModel
     warnings: list[Problem]
 
     def runtime(self, svc: Service) -> RuntimeProfile:
         """The runtime profile of a service (always resolved by load_project)."""
         return self.runtimes[svc.runtime]
-
-
-def display_path(path: Path) -> str:
-    """A path as shown to the user and in headers: relative to the current folder, POSIX."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = str(path)
-    if rel.startswith(".."):
-        rel = str(path.resolve())
-    return Path(rel).as_posix()
 
 
 def _config_path(paths: list[Path]) -> Path | None:
@@ -129,8 +124,13 @@ def _collect(problems: list[Problem], load: Callable[[], T]) -> T | None:
         return None
 
 
-def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Project, Path]:
-    """Load and validate everything; raise ManifestError with every problem found."""
+def load_project(
+    paths: list[Path], out_dir: Path | None = None, *, allow_unpinned: bool = False
+) -> tuple[Project, Path]:
+    """Load and validate everything; raise ManifestError with every problem found.
+
+    allow_unpinned skips the one check that base images are in the image lock.
+    """
     config, config_file = _load_config(paths)
     # Without cgen.yaml, the project folder (images.lock, profiles) is the first input's.
     first = paths[0] if paths[0].is_dir() else paths[0].parent
@@ -152,12 +152,22 @@ def load_project(paths: list[Path], out_dir: Path | None = None) -> tuple[Projec
     problems += syscalls.validate(services)
     lock_path = config_dir / config.image_lock
     lock = _collect(problems, lambda: read_lock(lock_path, display_path(lock_path)))
+    templates = load_templates(
+        user_profiles / "templates" if user_profiles else None,
+        f"{display_path(user_profiles)}" if user_profiles else None,
+    )
+    if lock is not None and not allow_unpinned:
+        problems += image_checks.unpinned(graph.services, runtimes, lock)
+    problems += image_checks.unlocked(graph.services, runtimes, templates)
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(
         _warnings(services) + network_warnings(config, services) + podsecurity.warnings(services)
     )
-    project = Project(config, config_dir, services, graph, profiles, runtimes, lock, warnings)
+    network = build_model(config, graph)
+    project = Project(
+        config, config_dir, services, graph, profiles, runtimes, lock, templates, network, warnings
+    )
     return project, out
 
 

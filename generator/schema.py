@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Location, ManifestError, Problem
-from .loader import Document, join, load_documents
+from generator.errors import Location, ManifestError, Problem
+from generator.loader import Document, join, load_documents
 
 Json = dict[str, Any]
 Checker = Callable[[Any], str | None]

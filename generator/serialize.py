@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -75,3 +76,11 @@ def yaml_text(obj: Any, source: str, notes: list[str] | None = None) -> str:
 def json_text(obj: Any) -> str:
     """JSON with two-space indent, one trailing newline (JSON allows no header comment)."""
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True, order=True)
+class Artifact:
+    """One generated file; path is POSIX and relative to the output folder."""
+
+    path: str
+    content: str

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .artifact import Artifact
-from .errors import OutputError
+from generator.errors import OutputError
+from generator.serialize import Artifact
 
 STATE_DIR = ".cgen"
 _SAFE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -268,6 +268,30 @@ def apply(result: Plan, *, force: bool = False) -> None:
         _write_file(out / STATE_DIR / "journal.json", json.dumps(entries).encode())
         _fsync_dir(out / STATE_DIR)
         _apply_journal(out, entries)
+
+
+def write(
+    out: Path, artifacts: list[Artifact], *, force: bool = False, dry_run: bool = False
+) -> Plan:
+    """Make the output folder hold exactly the artifacts (or, dry, say what that would do)."""
+    if out.exists() and not dry_run:
+        recover(out)
+    result = plan(out, artifacts)
+    if dry_run:
+        refuse_unsafe(result, force=force)  # a dry run says what the real one would
+    else:
+        apply(result, force=force)
+    return result
+
+
+def inspect(out: Path, artifacts: list[Artifact]) -> tuple[Plan, bool]:
+    """What a render would change, and whether an interrupted render is pending (writes nothing)."""
+    return plan(out, artifacts), pending(out)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace one file outside the output folder atomically (old bytes or new, never a mix)."""
+    _write_file(path, text.encode("utf-8"))
 
 
 def diff(result: Plan) -> str:

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import generator
-from generator.netexplain import explain, matches, parse_endpoint
-from generator.netmodel import for_project
+from generator.network.explain import explain, matches, parse_endpoint
+from generator.network.model import for_project
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "tests" / "topologies"

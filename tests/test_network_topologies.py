@@ -20,8 +20,8 @@ import yaml
 from oracles import Edge, k8s_validate, nca_connectivity, nca_forbids, nca_permits
 
 import generator
-from generator.netexplain import Endpoint, explain, parse_endpoint
-from generator.netmodel import NetModel, for_project
+from generator.network.explain import Endpoint, explain, parse_endpoint
+from generator.network.model import NetModel, for_project
 
 TOPOLOGIES = Path(__file__).parent / "topologies"
 NAMES = sorted(p.name for p in TOPOLOGIES.iterdir() if (p / "topology.yaml").is_file())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.imagelock import Reference, mirrored
-from generator.registry import DockerConfig, Resolver
+from generator.images.lock import Reference, mirrored
+from generator.images.registry import DockerConfig, Resolver
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT
 from test_terraform_equivalence import render_both
 
-from generator.hcl import Attribute, Block, document
+from generator.terraform.hcl import Attribute, Block, document
 
 HOSTILE = [
     "${var.secret}",

@@ -17,9 +17,9 @@ import tf_convert
 from conftest import ROOT, run_cgen
 from test_terraform_equivalence import render_both
 
-from generator.builders import terraform
-from generator.compose import Folder
-from generator.hcl import Attribute, Block, Comment, document
+from generator.layout import Folder
+from generator.terraform import convert as terraform
+from generator.terraform.hcl import Attribute, Block, Comment, document
 
 FMT_SAMPLE = """\
 # header line

@@ -1,1 +1,0 @@
-"""One module per artifact kind; each a pure function from the validated project to data."""

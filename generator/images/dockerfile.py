@@ -1,0 +1,101 @@
+"""The hardened multi-stage Dockerfile skeleton and its .dockerignore, from Jinja templates.
+
+Base images come from the runtime profile by tag and are written as `repo:tag@sha256:...`
+from the image lock (on the pull-through mirror when cgen.yaml names one). When a manifest
+gives its build context, the runtime's lock files must be there: the build stage restores
+dependencies from them only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from generator.images.checks import build_context
+from generator.images.lock import mirrored
+from generator.images.templating import Templates, render_template
+from generator.model import Service
+from generator.project import Project
+from generator.runtime.profiles import RuntimeProfile
+from generator.serialize import Artifact, comment, header_lines, one_line
+from generator.workload.objects import uid
+
+IGNORE_BASE = "base.dockerignore.j2"
+# BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile given with -f before the
+# context's .dockerignore, so the skeleton applies without copying it anywhere.
+IGNORE_FILE = "Dockerfile.dockerignore"
+
+
+def base_images(project: Project, svc: Service) -> tuple[str, str]:
+    """The build and runtime base images of a service, as its profile names them."""
+    profile = project.runtime(svc)
+    return profile.build_image, profile.runtime_image
+
+
+def ignore_template(templates: Templates, profile: RuntimeProfile) -> str:
+    """The runtime's own .dockerignore template (<runtime>.dockerignore.j2), else the base."""
+    name = profile.template.replace(".Dockerfile.j2", ".dockerignore.j2")
+    return name if templates.has(name) else IGNORE_BASE
+
+
+def _project_relative(project: Project, path: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), project.config_dir.resolve())).as_posix()
+
+
+def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
+    images = base_images(project, svc)
+    pinned = []
+    for image in images:
+        ref = project.image_lock.pin(image) or image
+        pinned.append(mirrored(ref, project.config.registry_mirrors))
+    notes = header_lines(svc.source)  # comment() escapes control characters
+    if any(project.image_lock.pin(image) is None for image in base_images(project, svc)):
+        notes.append("WARNING: rendered with --allow-unpinned; base images are NOT pinned.")
+    ports = sorted(
+        {f"{p.port}/{p.protocol.lower()}" for p in svc.ports},
+        key=lambda s: (int(s.split("/")[0]), s),
+    )
+    entrypoint = svc.entrypoint or profile.entrypoint
+    context = build_context(svc)
+    return {
+        "header": comment(notes).rstrip("\n"),
+        # Both relative to the project folder, so the bytes do not depend on where cgen runs.
+        "lock_path": one_line(project.config.image_lock),
+        "context": one_line(_project_relative(project, context)) if context else None,
+        "runtime": profile.name,
+        "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
+        "build_image": pinned[0],
+        "runtime_image": pinned[1],
+        "uid": uid(project, svc),
+        "ports": ports,
+        "service_json": json.dumps(svc.name),
+        "entrypoint_json": json.dumps(list(entrypoint), ensure_ascii=False),
+        "entrypoint_escapes": any('"' in arg or "\\" in arg for arg in entrypoint),
+        "lockfiles": list(profile.lockfiles),
+    }
+
+
+def dockerfile(project: Project, svc: Service) -> str:
+    """The Dockerfile text; unpinned images (allowed explicitly) are marked loudly."""
+    profile = project.runtime(svc)
+    return render_template(project.templates, profile.template, **_values(project, svc, profile))
+
+
+def dockerignore(project: Project, svc: Service) -> str:
+    """The .dockerignore skeleton: the runtime's own (<runtime>.dockerignore.j2) or the base."""
+    profile = project.runtime(svc)
+    return render_template(
+        project.templates,
+        ignore_template(project.templates, profile),
+        **_values(project, svc, profile),
+    )
+
+
+def artifacts(project: Project, svc: Service) -> list[Artifact]:
+    """The service's image build files: Dockerfile and its Dockerfile.dockerignore."""
+    folder = f"{svc.namespace}/{svc.name}"
+    return [
+        Artifact(f"{folder}/Dockerfile", dockerfile(project, svc)),
+        Artifact(f"{folder}/{IGNORE_FILE}", dockerignore(project, svc)),
+    ]

@@ -1,0 +1,152 @@
+"""The image lock (images.lock): every base image tag mapped to the digest it was pinned to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.manifest.contract import IMAGE
+from generator.schema import Field, Int, Map, Obj, Str, load_checked
+
+DIGEST = r"sha256:[a-f0-9]{64}"
+LOCK = Obj(
+    {
+        "version": Field(Int(1, 1), True),
+        "images": Field(
+            Map(Str(IMAGE, "an image reference", 512), Str(DIGEST, "a sha256 digest")), True
+        ),
+    }
+)
+_HAS_DIGEST = re.compile(r"@sha256:[a-f0-9]{64}$")
+
+
+@dataclass(frozen=True)
+class ImageLock:
+    """Pinned digests by image reference; empty when there is no lock file."""
+
+    path: str
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def pin(self, image: str) -> str | None:
+        """image@digest, the image itself when it carries a digest, or None when unpinned."""
+        if _HAS_DIGEST.search(image):
+            return image
+        digest = self.digests.get(image)
+        return f"{image}@{digest}" if digest else None
+
+
+def read_lock(path: Path, display: str) -> ImageLock:
+    """Read images.lock; a missing file is an empty lock, a broken one an error."""
+    if not path.exists():
+        return ImageLock(display)
+    return ImageLock(display, dict(load_checked(path, display, LOCK).data["images"]))
+
+
+def render_lock(digests: dict[str, str]) -> str:
+    """The lock file's text: sorted, one image a line, stable bytes."""
+    lines = [
+        "# cgen image lock: each base image reference and the index digest it is pinned to.",
+        "# Written by `cgen pin`; `cgen pin --check` fails when a tag has moved.",
+        "version: 1",
+        "images:" if digests else "images: {}",
+    ]
+    lines += [f"  {image}: {digests[image]}" for image in sorted(digests)]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- image references
+
+DOCKER_HUB = "docker.io"
+_DIGEST_SUFFIX = re.compile(r"@(sha256:[a-f0-9]{64})$")
+_TAG_SUFFIX = re.compile(r":([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An image reference split the way Docker reads it (docker.io and library/ implied)."""
+
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @classmethod
+    def parse(cls, image: str) -> Reference:
+        """Split repository[:tag][@digest]; the first part is a registry when it looks like one."""
+        rest = image
+        digest_match = _DIGEST_SUFFIX.search(rest)
+        digest = digest_match.group(1) if digest_match else None
+        if digest_match:
+            rest = rest[: digest_match.start()]
+        tag_match = _TAG_SUFFIX.search(rest)
+        tag = tag_match.group(1) if tag_match else None
+        if tag_match:
+            rest = rest[: tag_match.start()]
+        first, _, remainder = rest.partition("/")
+        # Docker's rule: a first component with '.' or ':' (or localhost) names a registry.
+        if remainder and ("." in first or ":" in first or first == "localhost"):
+            registry, repository = first, remainder
+        else:
+            registry, repository = DOCKER_HUB, rest
+        if registry == DOCKER_HUB and "/" not in repository:
+            repository = f"library/{repository}"
+        return cls(registry, repository, tag, digest)
+
+    def name(self, registry: str | None = None) -> str:
+        """registry/repository, optionally on another registry host (a mirror)."""
+        return f"{registry or self.registry}/{self.repository}"
+
+
+def mirrored(image: str, mirrors: tuple[tuple[str, str], ...]) -> str:
+    """The image on its pull-through mirror (cgen.yaml registryMirrors), else unchanged."""
+    by_host = dict(mirrors)
+    ref = Reference.parse(image)
+    host = by_host.get(ref.registry)
+    if host is None:
+        return image
+    text = ref.name(host)
+    if ref.tag:
+        text += f":{ref.tag}"
+    if ref.digest:
+        text += f"@{ref.digest}"
+    return text
+
+
+# ---------------------------------------------------------------- pin and check
+
+
+@dataclass(frozen=True)
+class PinResult:
+    """What `cgen pin` found: the new lock, and how it differs from the old one."""
+
+    path: str
+    digests: dict[str, str]
+    added: tuple[str, ...]
+    moved: tuple[tuple[str, str, str], ...]
+    removed: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when the lock file's content would change."""
+        return bool(self.added or self.moved or self.removed)
+
+
+def compare(lock: ImageLock, digests: dict[str, str]) -> PinResult:
+    """The difference between the lock on disk and freshly resolved digests."""
+    old = lock.digests
+    added = tuple(sorted(set(digests) - set(old)))
+    removed = tuple(sorted(set(old) - set(digests)))
+    moved = tuple(
+        (image, old[image], digests[image])
+        for image in sorted(set(old) & set(digests))
+        if old[image] != digests[image]
+    )
+    return PinResult(lock.path, dict(sorted(digests.items())), added, moved, removed)
+
+
+def write_lock(path: Path, digests: dict[str, str]) -> None:
+    """Write images.lock atomically (a crash leaves the old file or the new one)."""
+    from generator.writer import write_text_atomic
+
+    write_text_atomic(path, render_lock(digests))

@@ -1,0 +1,160 @@
+"""Rules across the fields of one manifest (the schema checks each field alone)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from generator.model import Config, PortRef, Service
+from generator.schema import Context
+
+RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
+
+
+def check_service(svc: Service, config: Config, ctx: Context) -> None:
+    """Record every cross-field problem of one service."""
+    for key, _ in svc.labels:
+        if key in RESERVED_LABELS:
+            ctx.fail(
+                f"metadata.labels.{key}", "is set by cgen and used as a policy selector", key=True
+            )
+    _check_ports(svc, ctx)
+    _check_dependencies(svc, config, ctx)
+    _check_ingress(svc, config, ctx)
+    mounts: dict[str, str] = {}
+    for i, path in enumerate(svc.writable_paths):
+        mounts.setdefault(path, f"spec.writablePaths[{i}]")
+    for i, secret in enumerate(svc.secrets):
+        keypath = f"spec.secrets[{i}].mountPath"
+        if secret.mount_path in mounts:
+            ctx.fail(
+                keypath, f"{secret.mount_path} is already mounted by {mounts[secret.mount_path]}"
+            )
+        mounts.setdefault(secret.mount_path, keypath)
+    for _, probe in svc.probes:
+        port = svc.port(probe.port)
+        if port is None:
+            ctx.fail(f"{probe.keypath}.port", f"{probe.port!r} is not one of this service's ports")
+        elif port.protocol != "TCP":
+            ctx.fail(
+                f"{probe.keypath}.port", f"probes need a TCP port; {port.name} is {port.protocol}"
+            )
+
+
+def _check_ports(svc: Service, ctx: Context) -> None:
+    names: dict[str, int] = {}
+    numbers: dict[tuple[int, str], int] = {}
+    service_ports: dict[tuple[int, str], int] = {}
+    for i, port in enumerate(svc.ports):
+        if port.name in names:
+            ctx.fail(f"spec.ports[{i}].name", f"repeats the name of spec.ports[{names[port.name]}]")
+        if (port.port, port.protocol) in numbers:
+            first = numbers[(port.port, port.protocol)]
+            ctx.fail(
+                f"spec.ports[{i}].port",
+                f"repeats {port.port}/{port.protocol} of spec.ports[{first}]",
+            )
+        if (port.service_port, port.protocol) in service_ports:
+            ctx.fail(f"spec.ports[{i}].servicePort", "repeats another port's servicePort")
+        names.setdefault(port.name, i)
+        numbers.setdefault((port.port, port.protocol), i)
+        service_ports.setdefault((port.service_port, port.protocol), i)
+        if port.port < 1024 and "NET_BIND_SERVICE" not in svc.capabilities:
+            ctx.fail(
+                f"spec.ports[{i}].port",
+                f"port {port.port} is below 1024 and needs capabilities: [NET_BIND_SERVICE]",
+            )
+
+
+def _check_dependencies(svc: Service, config: Config, ctx: Context) -> None:
+    raw = svc.doc.data["spec"].get("dependencies", [])
+    for i, dep in enumerate(raw):
+        keypath = f"spec.dependencies[{i}]"
+        if "service" in dep:
+            for key in ("cidrs", "protocol"):
+                if key in dep:
+                    ctx.fail(f"{keypath}.{key}", "applies to host and cidr entries only", key=True)
+            continue
+        if "namespace" in dep:
+            ctx.fail(f"{keypath}.namespace", "applies to service entries only", key=True)
+        if "ports" not in dep:
+            ctx.fail(f"{keypath}.ports", "is required for host and cidr entries")
+        for j, port in enumerate(dep.get("ports", [])):
+            if not isinstance(port, int):
+                ctx.fail(f"{keypath}.ports[{j}]", "must be a port number for host and cidr entries")
+        if "cidr" in dep and "cidrs" in dep:
+            ctx.fail(f"{keypath}.cidrs", "applies to host entries only; use cidr", key=True)
+        for j, cidr in enumerate((dep["cidr"],) if "cidr" in dep else dep.get("cidrs", ())):
+            where = f"{keypath}.cidr" if "cidr" in dep else f"{keypath}.cidrs[{j}]"
+            _check_not_excluded(cidr, where, config.excluded_networks(), ctx)
+        if "host" in dep and "cidrs" not in dep and config.dialect != "cilium":
+            ctx.fail(
+                f"{keypath}.cidrs",
+                "is required for a host with the kubernetes dialect, which cannot match DNS "
+                "names: list the host's networks in cidrs, or set dialect: cilium in "
+                "cgen.yaml to allow it by name (toFQDNs)",
+            )
+
+
+ROLE_KEYS = {"ingress-controller": "ingressController", "metrics-scraper": "metricsScraper"}
+
+
+def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
+    roles = {
+        "ingress-controller": config.ingress_controller,
+        "metrics-scraper": config.metrics_scraper,
+    }
+    for port in svc.ports:
+        if port.scrape and config.metrics_scraper is None:
+            ctx.fail(f"{port.keypath}.scrape", "needs metricsScraper in cgen.yaml")
+    if svc.ingress and not svc.ports:
+        ctx.fail("spec.ingress", "this service listens on no port, so no caller can reach it")
+    for rule in svc.ingress:
+        source = f"{rule.keypath}.from"
+        _check_port_refs(svc, rule.ports or (), f"{rule.keypath}.ports", ctx)
+        if rule.role is not None:
+            if roles[rule.role] is None:
+                ctx.fail(source, f"{rule.role} needs {ROLE_KEYS[rule.role]} in cgen.yaml")
+            continue
+        if rule.cidr and (rule.namespace or rule.pod_labels):
+            ctx.fail(source, "a cidr source cannot be combined with namespace or podLabels")
+        if not rule.cidr and rule.except_:
+            ctx.fail(f"{source}.except", "applies to cidr sources only", key=True)
+        if rule.cidr:
+            cluster = [(k, c) for k, c in config.excluded_networks() if k != "egressExcept"]
+            _check_not_excluded(rule.cidr, f"{source}.cidr", cluster, ctx)
+            _check_excepts(rule.cidr, rule.except_, f"{source}.except", ctx)
+        if not (rule.cidr or rule.namespace or rule.pod_labels):
+            ctx.fail(source, "needs namespace, podLabels or cidr")
+
+
+def _check_port_refs(svc: Service, refs: tuple[PortRef, ...], keypath: str, ctx: Context) -> None:
+    for j, ref in enumerate(refs):
+        if svc.port(ref) is None:
+            ctx.fail(f"{keypath}[{j}]", f"{ref!r} is not one of this service's ports")
+
+
+def _check_not_excluded(
+    cidr: str, keypath: str, excluded: list[tuple[str, str]], ctx: Context
+) -> None:
+    # A network inside an excluded one could only be allowed by dropping the exclusion,
+    # which would silently open cluster or metadata addresses: refuse it instead.
+    net = ipaddress.ip_network(cidr)
+    for key, text in excluded:
+        other = ipaddress.ip_network(text)
+        if other.version == net.version and net.subnet_of(other):  # type: ignore[arg-type]
+            relation = "is" if net == other else "lies inside"
+            ctx.fail(
+                keypath,
+                f"{cidr} {relation} {text} ({key} in cgen.yaml), which is never allowed as an "
+                "external network: reach cluster workloads as cgen services (dependencies, or "
+                "ingress by namespace and podLabels), or change cgen.yaml",
+            )
+            return
+
+
+def _check_excepts(cidr: str, excepts: tuple[str, ...], keypath: str, ctx: Context) -> None:
+    net = ipaddress.ip_network(cidr)
+    for j, text in enumerate(excepts):
+        other = ipaddress.ip_network(text)
+        if other.version != net.version or other == net or not other.subnet_of(net):  # type: ignore[arg-type]
+            ctx.fail(f"{keypath}[{j}]", f"{text} is not strictly inside {cidr}")

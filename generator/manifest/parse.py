@@ -1,0 +1,190 @@
+"""Build the frozen models from YAML that the schema has accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.errors import Problem
+from generator.loader import Document
+from generator.manifest.checks import check_service
+from generator.manifest.contract import CONFIG, MANIFEST
+from generator.model import (
+    DEFAULT_DNS_LABELS,
+    DEFAULT_DNS_NAMESPACE,
+    DEFAULT_EGRESS_EXCEPT,
+    DEFAULT_NAMESPACE,
+    DEFAULT_WRITABLE_SIZE,
+    Config,
+    ExternalDependency,
+    IngressRule,
+    Port,
+    Probe,
+    ProbeKind,
+    Role,
+    SecretMount,
+    Service,
+    ServiceDependency,
+)
+from generator.schema import Context
+
+
+def _pairs(mapping: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((mapping or {}).items()))
+
+
+def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
+    """Build the Config from cgen.yaml (or defaults when there is none)."""
+    if doc is None:
+        return Config(), []
+    if doc.data is None:
+        doc.data = {}
+    ctx = Context(doc)
+    if not CONFIG.check(doc.data, "", ctx):
+        return Config(path=doc.path), ctx.problems
+    data: dict[str, Any] = doc.data
+    dns = data.get("dns", {})
+    seccomp = data.get("seccomp", {})
+    config = Config(
+        path=doc.path,
+        namespace=data.get("namespace", DEFAULT_NAMESPACE),
+        out=data.get("out"),
+        dialect=data.get("dialect", "kubernetes"),
+        formats=tuple(data.get("formats", ["kubernetes"])),
+        profiles=data.get("profiles"),
+        image_lock=data.get("imageLock", "images.lock"),
+        create_namespaces=data.get("createNamespaces", True),
+        dns_namespace=dns.get("namespace", DEFAULT_DNS_NAMESPACE),
+        dns_labels=_pairs(dns.get("podLabels")) or DEFAULT_DNS_LABELS,
+        egress_except=tuple(data.get("egressExcept", DEFAULT_EGRESS_EXCEPT)),
+        writable_size_limit=data.get("writableSizeLimit", DEFAULT_WRITABLE_SIZE),
+        seccomp_mode=seccomp.get("mode", "enforce"),
+        seccomp_delivery=seccomp.get("delivery", "localhost"),
+        seccomp_prefix=seccomp.get("localhostPrefix", "cgen"),
+        dns_node_local=dns.get("nodeLocal"),
+        pod_cidrs=tuple(data.get("podCidrs", ())),
+        service_cidrs=tuple(data.get("serviceCidrs", ())),
+        ingress_controller=_role(data.get("ingressController")),
+        metrics_scraper=_role(data.get("metricsScraper")),
+        registry_mirrors=_pairs(data.get("registryMirrors")),
+        doc=doc,
+    )
+    return config, []
+
+
+def _role(data: dict[str, Any] | None) -> Role | None:
+    if data is None:
+        return None
+    return Role(data["namespace"], _pairs(data["podLabels"]))
+
+
+def load_service(doc: Document, config: Config) -> tuple[Service | None, list[Problem]]:
+    """Validate one manifest document and build its Service; None when it is invalid."""
+    ctx = Context(doc)
+    if not MANIFEST.check(doc.data, "", ctx):
+        return None, ctx.problems
+    service = _build(doc, config)
+    check_service(service, config, ctx)
+    return (None if ctx.problems else service), ctx.problems
+
+
+def _build(doc: Document, config: Config) -> Service:
+    meta: dict[str, Any] = doc.data["metadata"]
+    spec: dict[str, Any] = doc.data["spec"]
+    namespace = meta.get("namespace", config.namespace)
+    ports = tuple(
+        Port(
+            p["name"],
+            p["port"],
+            p.get("servicePort", p["port"]),
+            p.get("protocol", "TCP"),
+            f"spec.ports[{i}]",
+            p.get("scrape", False),
+        )
+        for i, p in enumerate(spec.get("ports", []))
+    )
+    deps: list[ServiceDependency] = []
+    externals: list[ExternalDependency] = []
+    for i, dep in enumerate(spec.get("dependencies", [])):
+        keypath = f"spec.dependencies[{i}]"
+        ports_ref = tuple(dep["ports"]) if "ports" in dep else None
+        if "service" in dep:
+            deps.append(
+                ServiceDependency(
+                    dep["service"], dep.get("namespace", namespace), ports_ref, keypath
+                )
+            )
+        else:
+            cidrs = (dep["cidr"],) if "cidr" in dep else tuple(dep.get("cidrs", ()))
+            numbers = tuple(p for p in ports_ref or () if isinstance(p, int))
+            externals.append(
+                ExternalDependency(
+                    dep.get("host"), cidrs, numbers, dep.get("protocol", "TCP"), keypath
+                )
+            )
+    ingress = tuple(
+        _ingress(r, f"spec.ingress[{i}]") for i, r in enumerate(spec.get("ingress", []))
+    )
+    probes = tuple(
+        (kind, _probe(p, f"spec.probes.{kind}"))
+        for kind, p in sorted(spec.get("probes", {}).items())
+    )
+    build = spec.get("build", {})
+    return Service(
+        name=meta["name"],
+        namespace=namespace,
+        labels=_pairs(meta.get("labels")),
+        runtime=spec["runtime"],
+        image=spec["image"],
+        replicas=spec.get("replicas", 1),
+        user=spec.get("user"),
+        ports=ports,
+        dependencies=tuple(deps),
+        externals=tuple(externals),
+        ingress=ingress,
+        capabilities=tuple(sorted(spec.get("capabilities", []))),
+        syscalls=tuple(sorted(spec.get("syscalls", []))),
+        writable_paths=tuple(spec.get("writablePaths", [])),
+        secrets=tuple(SecretMount(s["secret"], s["mountPath"]) for s in spec.get("secrets", [])),
+        probes=probes,
+        resources={k: dict(v) for k, v in spec.get("resources", {}).items()},
+        entrypoint=tuple(build["entrypoint"]) if "entrypoint" in build else None,
+        build_context=build.get("context"),
+        seccomp_mode=spec.get("seccomp", {}).get("mode"),
+        capability_keys=_keyed(spec.get("capabilities", []), "spec.capabilities"),
+        syscall_keys=_keyed(spec.get("syscalls", []), "spec.syscalls"),
+        doc=doc,
+    )
+
+
+def _keyed(names: list[str], keypath: str) -> tuple[tuple[str, str], ...]:
+    """Each name with the key path it was declared at, in manifest order."""
+    return tuple((name, f"{keypath}[{i}]") for i, name in enumerate(names))
+
+
+def _ingress(rule: dict[str, Any], keypath: str) -> IngressRule:
+    ports = tuple(rule["ports"]) if "ports" in rule else None
+    source = rule["from"]
+    if isinstance(source, str):
+        return IngressRule(None, (), None, (), ports, keypath, source)
+    return IngressRule(
+        source.get("namespace"),
+        _pairs(source.get("podLabels")),
+        source.get("cidr"),
+        tuple(source.get("except", ())),
+        ports,
+        keypath,
+    )
+
+
+def _probe(data: dict[str, Any], keypath: str) -> Probe:
+    kind: ProbeKind = "http" if "http" in data else "grpc" if "grpc" in data else "tcp"
+    body = data[kind]
+    timings = tuple(sorted((k, v) for k, v in data.items() if k not in ("http", "grpc", "tcp")))
+    return Probe(
+        kind,
+        body["port"],
+        body.get("path", "/") if kind == "http" else None,
+        body.get("service"),
+        timings,
+        f"{keypath}.{kind}",
+    )

@@ -1,0 +1,298 @@
+"""`cgen explain SRC DST[:PORT]`: is a connection allowed, by which manifest lines, or why not.
+
+The answer evaluates the grants of generator.netmodel the way Kubernetes evaluates
+NetworkPolicies: a pod in a namespace cgen manages is isolated in both directions (the
+namespace's default deny), so a connection needs a matching egress grant of the sender
+and a matching ingress grant of the receiver; a pod elsewhere, an address or a DNS name
+is not restricted by cgen on its own side.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from generator.errors import UserError
+from generator.model import Service
+from generator.network.model import Grant, NetModel, Peer, PortSpec, dns_peers, service_peer
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_PORT = re.compile(r"(?P<port>[0-9]{1,5}|[a-z0-9-]{1,15})(/(?P<proto>tcp|udp|sctp))?", re.I)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What a question names: pods (namespace + labels), an address or network, a DNS name."""
+
+    label: str
+    kind: Literal["pod", "address", "host"]
+    namespace: str | None = None
+    pod_labels: tuple[tuple[str, str], ...] = ()
+    network: Network | None = None
+    host: str | None = None
+    service: Service | None = None
+
+
+@dataclass(frozen=True)
+class PortQuery:
+    """The port a question asks about: a number with an optional protocol."""
+
+    port: int
+    protocol: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer: allowed or not, on which ports (None: every port), and the reasons."""
+
+    src: Endpoint
+    dst: Endpoint
+    allowed: bool
+    ports: tuple[PortSpec, ...] | None
+    lines: tuple[str, ...]
+
+    def text(self) -> str:
+        """The verdict as printed by `cgen explain`."""
+        return "\n".join(self.lines) + "\n"
+
+
+def _service_endpoint(svc: Service) -> Endpoint:
+    peer = service_peer(svc)
+    labels = tuple(sorted(set(svc.labels) | set(peer.pod_labels)))
+    return Endpoint(peer.label, "pod", svc.namespace, labels, service=svc)
+
+
+def _labels(text: str, whole: str) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"{whole!r}: labels are written key=value,key=value")
+        pairs.append((key, value))
+    return tuple(sorted(pairs))
+
+
+def parse_endpoint(text: str, model: NetModel) -> Endpoint:
+    """Resolve a name from the command line to an endpoint (see docs/network.md)."""
+    config = model.config
+    roles = {
+        "ingress-controller": config.ingress_controller,
+        "metrics-scraper": config.metrics_scraper,
+    }
+    if text in roles:
+        role = roles[text]
+        if role is None:
+            key = "ingressController" if text == "ingress-controller" else "metricsScraper"
+            raise UserError(f"{text!r}: cgen.yaml sets no {key}")
+        return Endpoint(text, "pod", role.namespace, role.pod_labels)
+    if text == "dns":
+        return Endpoint(dns_peers(config)[0].label, "pod", config.dns_namespace, config.dns_labels)
+    if text.endswith("]") and "[" in text:
+        namespace, _, rest = text[:-1].partition("[")
+        if not _NAME.fullmatch(namespace):
+            raise UserError(f"{text!r}: {namespace!r} is not a namespace name")
+        return Endpoint(text, "pod", namespace, _labels(rest, text))
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        pass
+    else:
+        return Endpoint(str(network) if "/" in text else text, "address", network=network)
+    by_name = [s for s in model.services if f"{s.namespace}/{s.name}" == text or s.name == text]
+    if len(by_name) == 1:
+        return _service_endpoint(by_name[0])
+    if len(by_name) > 1:
+        places = ", ".join(f"{s.namespace}/{s.name}" for s in by_name)
+        raise UserError(f"{text!r} is ambiguous: {places}; write NAMESPACE/NAME")
+    if "." in text and "/" not in text:
+        return Endpoint(text, "host", host=text)
+    raise UserError(
+        f"{text!r}: no cgen service by that name; other pods are written "
+        "NAMESPACE[key=value,...], addresses as 203.0.113.7 or 10.0.0.0/8, DNS names as "
+        "api.example.com, and the roles as ingress-controller, metrics-scraper, dns"
+    )
+
+
+def split_port(text: str) -> tuple[str, str | None]:
+    """Split DST[:PORT]; IPv6 addresses take a port only in brackets ([2001:db8::1]:443)."""
+    if text.startswith("[") and "]" in text:
+        address, _, rest = text[1:].partition("]")
+        return address, (rest[1:] if rest.startswith(":") else None)
+    if "]:" in text:
+        endpoint, _, port = text.rpartition(":")
+        return endpoint, port
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        pass
+    else:
+        return text, None
+    if ":" in text:
+        endpoint, _, port = text.rpartition(":")
+        return endpoint, port
+    return text, None
+
+
+def parse_port(text: str, dst: Endpoint) -> PortQuery:
+    """A port number or one of the destination service's port names, optionally /protocol."""
+    match = _PORT.fullmatch(text)
+    if match is None:
+        raise UserError(f"{text!r}: write a port as 8080, 53/udp or a port name such as grpc")
+    proto = match["proto"].upper() if match["proto"] else None
+    if match["port"].isdigit():
+        number = int(match["port"])
+        if not 1 <= number <= 65535:
+            raise UserError(f"{text!r}: a port is between 1 and 65535")
+        return PortQuery(number, proto, text)
+    if dst.service is None:
+        raise UserError(f"{text!r}: port names need a cgen service as destination")
+    port = dst.service.port(match["port"])
+    if port is None:
+        offered = ", ".join(p.name for p in dst.service.ports) or "none"
+        raise UserError(f"{dst.label} has no port {match['port']!r} (it has: {offered})")
+    return PortQuery(port.port, proto or port.protocol, text)
+
+
+def matches(peer: Peer, ep: Endpoint) -> bool:
+    """Whether every address of the endpoint lies in the peer's set."""
+    if peer.kind == "pods":
+        return (
+            ep.kind == "pod"
+            and ep.namespace == peer.namespace
+            and set(peer.pod_labels) <= set(ep.pod_labels)
+        )
+    if ep.kind == "host":
+        return peer.host == ep.host
+    if peer.kind != "cidr" or ep.network is None or peer.cidr is None:
+        return False
+    net = ipaddress.ip_network(peer.cidr)
+    if net.version != ep.network.version or not ep.network.subnet_of(net):  # type: ignore[arg-type]
+        return False
+    return not any(ep.network.overlaps(ipaddress.ip_network(x)) for x in peer.except_)
+
+
+def _excluded_note(model: NetModel, peer: Peer, ep: Endpoint) -> str | None:
+    if peer.kind != "cidr" or ep.network is None or peer.cidr is None:
+        return None
+    net = ipaddress.ip_network(peer.cidr)
+    if net.version != ep.network.version or not ep.network.overlaps(net):
+        return None
+    config = model.config
+    sources = (
+        ("egressExcept", config.egress_except),
+        ("podCidrs", config.pod_cidrs),
+        ("serviceCidrs", config.service_cidrs),
+    )
+    for text in peer.except_:
+        if ep.network.overlaps(ipaddress.ip_network(text)):
+            keys = [key for key, nets in sources if text in nets] or ["except of the rule"]
+            return f"{ep.label} lies in {peer.cidr} but {text} is excluded ({', '.join(keys)})"
+    return f"{ep.label} is only partly inside {peer.cidr}"
+
+
+def _isolated(model: NetModel, ep: Endpoint) -> bool:
+    return ep.kind == "pod" and ep.namespace in model.namespaces
+
+
+def _ports_of(grants: list[Grant]) -> set[PortSpec]:
+    return {p for g in grants for p in g.ports}
+
+
+def _same(a: PortSpec, b: PortSpec) -> bool:
+    return (a.protocol, a.port) == (b.protocol, b.port)
+
+
+def _fmt_ports(ports: set[PortSpec] | tuple[PortSpec, ...]) -> str:
+    return ", ".join(str(p) for p in sorted(ports, key=lambda p: (p.port, p.protocol)))
+
+
+def _grant_lines(grants: list[Grant], indent: str = "    ") -> list[str]:
+    return [f"{indent}{g.where}  {g.what}: {g.peer.label} {_fmt_ports(g.ports)}" for g in grants]
+
+
+def explain(model: NetModel, src: Endpoint, dst: Endpoint, port: PortQuery | None) -> Verdict:
+    """Evaluate one connection against the model's grants."""
+    sides: list[tuple[str, Endpoint, list[Grant] | None]] = []
+    for direction, subject, other in (("egress", src, dst), ("ingress", dst, src)):
+        if not _isolated(model, subject):
+            sides.append((direction, subject, None))
+            continue
+        found = [
+            g
+            for g in model.grants
+            if g.direction == direction and matches(g.subject, subject) and matches(g.peer, other)
+        ]
+        sides.append((direction, subject, found))
+    allowed_sets = [_ports_of(found) for _, _, found in sides if found is not None]
+    ports: set[PortSpec] | None = None
+    for found_ports in allowed_sets:
+        if ports is None:
+            ports = set(found_ports)
+        else:
+            ports = {p for p in ports if any(_same(p, q) for q in found_ports)}
+    if port is not None and ports is not None:
+        ports = {p for p in ports if p.port == port.port and port.protocol in (None, p.protocol)}
+    allowed = ports is None or bool(ports)
+    head = f"{src.label} -> {dst.label}" + (f" port {port.text}" if port else "")
+    if allowed:
+        on = "every port" if ports is None else _fmt_ports(ports)
+        lines = [f"ALLOWED {head}: on {on}"]
+    else:
+        lines = [f"DENIED {head}"]
+    for direction, subject, side in sides:
+        lines += _side_lines(
+            model, direction, subject, src if direction == "ingress" else dst, side, port
+        )
+    final = None if ports is None else tuple(sorted(ports, key=lambda p: (p.port, p.protocol)))
+    return Verdict(src, dst, allowed, final, tuple(lines))
+
+
+def _side_lines(
+    model: NetModel,
+    direction: str,
+    subject: Endpoint,
+    other: Endpoint,
+    found: list[Grant] | None,
+    port: PortQuery | None,
+) -> list[str]:
+    if found is None:
+        why = {
+            "pod": f"namespace {subject.namespace} has no cgen services",
+            "address": "an address; cgen's policies select pods",
+            "host": "a DNS name outside the cluster",
+        }[subject.kind]
+        return [f"  {direction} of {subject.label}: not restricted by cgen ({why})"]
+    if found:
+        lines = [f"  {direction} of {subject.label}: allows {_fmt_ports(_ports_of(found))}"]
+        if port is not None:
+            lines[0] += f", asked {port.text}"
+        return lines + _grant_lines(found)
+    mine = [g for g in model.grants if g.direction == direction and matches(g.subject, subject)]
+    verb = "send to" if direction == "egress" else "receive from"
+    lines = [f"  {direction} of {subject.label}: nothing allows {other.label}"]
+    if subject.service is None:
+        lines.append(
+            f"    {subject.label} is not a cgen service; the default deny of namespace "
+            f"{subject.namespace} applies to it"
+        )
+    notes = sorted({n for g in mine if (n := _excluded_note(model, g.peer, other))})
+    lines += [f"    {n}" for n in notes]
+    if mine:
+        lines.append(f"    it may only {verb}:")
+        lines += _grant_lines(mine, "      ")
+    else:
+        lines.append(f"    it may {verb} nothing")
+    return lines
+
+
+def ask(model: NetModel, src: str, dst: str) -> Verdict:
+    """Answer `SRC DST[:PORT]` as the user typed it: parse both ends, then explain."""
+    source = parse_endpoint(src, model)
+    target_text, port_text = split_port(dst)
+    target = parse_endpoint(target_text, model)
+    port = parse_port(port_text, target) if port_text is not None else None
+    return explain(model, source, target, port)

@@ -1,0 +1,218 @@
+"""Runtime profiles (data in profiles/, or the project's own folder) loaded and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import Location, ManifestError, Problem
+from generator.loader import Document
+from generator.manifest.contract import CPU, IMAGE, MEMORY, SYSCALL, name
+from generator.runtime.shipped import profiles_root
+from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
+from generator.seccomp.names import known_syscalls
+
+_IMAGE = Str(IMAGE, "an image reference", 512)
+_QUANTITIES = Obj(
+    {
+        "cpu": Field(Str(CPU, "a CPU quantity"), True),
+        "memory": Field(Str(MEMORY, "a memory quantity"), True),
+        "ephemeral-storage": Field(Str(MEMORY, "a storage quantity"), True),
+    }
+)
+
+PROFILE = Obj(
+    {
+        "name": Field(name(), True),
+        "description": Field(Str(max_len=500), True),
+        "user": Field(Int(10000, 2147483647), True),
+        "images": Field(Obj({"build": Field(_IMAGE, True), "runtime": Field(_IMAGE, True)}), True),
+        "template": Field(Str(r"[A-Za-z0-9_.-]+", "a template file name", 100), True),
+        "entrypoint": Field(List(Str(max_len=4096), min_items=1), True),
+        "lockfiles": Field(
+            List(
+                Str(r"(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_.*/-]*", "a relative file path", 100),
+                min_items=1,
+            ),
+            True,
+        ),
+        "lockHint": Field(Str(max_len=500), True),
+        "seccomp": Field(name(), True),
+        "resources": Field(
+            Obj({"requests": Field(_QUANTITIES, True), "limits": Field(_QUANTITIES, True)}), True
+        ),
+    }
+)
+
+SECCOMP = Obj(
+    {
+        "source": Field(
+            Obj(
+                {
+                    "measured": Field(Bool(), True),
+                    "runtime": Field(Str(max_len=200), True),
+                    "workload": Field(Str(max_len=300), True),
+                    "date": Field(Str(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date YYYY-MM-DD"), True),
+                    "notes": Field(Str(max_len=2000)),
+                }
+            ),
+            True,
+        ),
+        "syscalls": Field(List(Str(SYSCALL, "a syscall name"), unique=True, min_items=1), True),
+        "enosys": Field(List(Str(SYSCALL, "a syscall name"), unique=True), True),
+    }
+)
+
+
+CAPABILITY_SYSCALLS = Map(
+    Str(r"[A-Z_]+", "a capability name without CAP_", 40),
+    List(Str(SYSCALL, "a syscall name"), unique=True),
+)
+
+
+def _check_names(doc: Document, keypaths: list[str]) -> None:
+    """Refuse syscall names libseccomp does not know (runc would skip them silently)."""
+    known = known_syscalls()
+    problems = []
+    for keypath in keypaths:
+        key, index = keypath[:-1].split("[")
+        name = doc.data[key][int(index)]
+        if name not in known:
+            problems.append(
+                Problem(
+                    doc.at(keypath),
+                    keypath,
+                    f"{name!r} is not a syscall libseccomp knows on x86_64, x86, x32 or aarch64",
+                )
+            )
+    if problems:
+        raise ManifestError(problems=problems)
+
+
+@dataclass(frozen=True)
+class SeccompBaseline:
+    """A runtime's measured (or derived) syscall needs."""
+
+    name: str
+    path: str
+    source: dict[str, Any]
+    syscalls: tuple[str, ...]
+    enosys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuntimeProfile:
+    """What cgen knows about one runtime."""
+
+    name: str
+    path: str
+    description: str
+    user: int
+    build_image: str
+    runtime_image: str
+    template: str
+    entrypoint: tuple[str, ...]
+    lockfiles: tuple[str, ...]
+    lock_hint: str
+    seccomp: SeccompBaseline
+    resources: dict[str, dict[str, str]]
+
+
+class ProfileSet:
+    """Runtime profiles by name: the project's own folder first, then the shipped ones."""
+
+    def __init__(self, user_dir: Path | None, user_display: str | None) -> None:
+        self.user_dir = user_dir
+        self.user_display = user_display
+        self._cache: dict[str, RuntimeProfile | None] = {}
+        self._capabilities: dict[str, tuple[str, ...]] | None = None
+
+    def _find(self, relative: str) -> tuple[Path | None, str]:
+        if self.user_dir is not None:
+            candidate = self.user_dir / relative
+            if candidate.is_file():
+                return candidate, f"{self.user_display}/{relative}"
+        shipped = profiles_root() / relative
+        if shipped.is_file():
+            return Path(str(shipped)), f"<cgen>/profiles/{relative}"
+        return None, relative
+
+    def _load(self, relative: str, spec: Obj) -> Document | None:
+        path, display = self._find(relative)
+        if path is None:
+            return None
+        return load_checked(path, display, spec)
+
+    def available(self) -> list[str]:
+        """Names of every runtime profile that can be used."""
+        names = {p.name[:-5] for p in profiles_root().iterdir() if p.name.endswith(".yaml")}
+        if self.user_dir is not None and self.user_dir.is_dir():
+            names |= {p.stem for p in self.user_dir.glob("*.yaml")}
+        return sorted(names)
+
+    def get(self, runtime: str) -> RuntimeProfile | None:
+        """The profile for runtime, None when no such profile exists."""
+        if runtime not in self._cache:
+            self._cache[runtime] = self._build(runtime)
+        return self._cache[runtime]
+
+    def _build(self, runtime: str) -> RuntimeProfile | None:
+        doc = self._load(f"{runtime}.yaml", PROFILE)
+        if doc is None:
+            return None
+        data: dict[str, Any] = doc.data
+        if data["name"] != runtime:
+            raise ManifestError(
+                problems=[Problem(doc.at("name"), "name", f"must equal the file name ({runtime})")]
+            )
+        seccomp_doc = self._load(f"seccomp/{data['seccomp']}.yaml", SECCOMP)
+        if seccomp_doc is None:
+            raise ManifestError(
+                problems=[
+                    Problem(
+                        doc.at("seccomp"),
+                        "seccomp",
+                        f"no seccomp baseline seccomp/{data['seccomp']}.yaml",
+                    )
+                ]
+            )
+        sdata: dict[str, Any] = seccomp_doc.data
+        _check_names(
+            seccomp_doc,
+            [f"{key}[{i}]" for key in ("syscalls", "enosys") for i in range(len(sdata[key]))],
+        )
+        baseline = SeccompBaseline(
+            data["seccomp"],
+            seccomp_doc.path,
+            dict(sdata["source"]),
+            tuple(sorted(sdata["syscalls"])),
+            tuple(sorted(sdata["enosys"])),
+        )
+        return RuntimeProfile(
+            name=runtime,
+            path=doc.path,
+            description=data["description"],
+            user=data["user"],
+            build_image=data["images"]["build"],
+            runtime_image=data["images"]["runtime"],
+            template=data["template"],
+            entrypoint=tuple(data["entrypoint"]),
+            lockfiles=tuple(data["lockfiles"]),
+            lock_hint=data["lockHint"],
+            seccomp=baseline,
+            resources={k: dict(v) for k, v in data["resources"].items()},
+        )
+
+    def capability_syscalls(self) -> dict[str, tuple[str, ...]]:
+        """Syscalls each capability unlocks (profiles/seccomp/capabilities.yaml)."""
+        if self._capabilities is None:
+            path, display = self._find("seccomp/capabilities.yaml")
+            if path is None:
+                raise ManifestError(problems=[Problem(Location(display), "", "missing")])
+            doc = load_checked(path, display, CAPABILITY_SYSCALLS)
+            _check_names(
+                doc, [f"{cap}[{i}]" for cap, names in doc.data.items() for i in range(len(names))]
+            )
+            self._capabilities = {k: tuple(v) for k, v in doc.data.items()}
+        return self._capabilities

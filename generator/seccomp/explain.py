@@ -1,0 +1,94 @@
+"""Why each syscall of a service's seccomp profile is allowed (or not): `cgen syscalls`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.errors import UsageError
+from generator.model import Service
+from generator.project import Project
+from generator.seccomp import profile as seccomp
+from generator.seccomp.names import known_syscalls
+
+
+def _find_service(project: Project, ref: str | None) -> Service:
+    services = project.services
+    if ref is None:
+        if len(services) == 1:
+            return services[0]
+        raise UsageError("--service: name a service (NAME or NAMESPACE/NAME)")
+    namespace, _, name = ref.rpartition("/")
+    found = [s for s in services if s.name == name and namespace in ("", s.namespace)]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(f"{s.namespace}/{s.name}" for s in services)
+    what = "is ambiguous" if found else "is not among the manifests"
+    raise UsageError(f"--service: {ref!r} {what} (services: {known})")
+
+
+def _provenance(project: Project, svc: Service) -> str:
+    base = project.runtime(svc).seccomp
+    src = base.source
+    kind = "measured" if src["measured"] else "derived, not measured"
+    return (
+        f"runtime baseline {base.name} ({base.path}): {kind}; {src['runtime']}; "
+        f"workload {src['workload']}; {src['date']}"
+    )
+
+
+def _lines(project: Project, svc: Service, only: str | None) -> tuple[list[str], bool]:
+    allowed = seccomp.reasons(project, svc)
+    enosys = seccomp.enosys_syscalls(project, svc)
+    names = [only] if only is not None else [*allowed, *enosys]
+    width = max(len(n) for n in names)
+    lines: list[str] = []
+    denied = False
+    for name in names:
+        if name in allowed:
+            why = "; ".join(str(r) for r in allowed[name])
+            if name == "clone" and seccomp.clone_filtered(svc):
+                why += "; only without namespace flags (arg0 & 0x7E020000 == 0)"
+            verdict = "allow"
+        elif name in enosys:
+            verdict = "ENOSYS"
+            why = f"runtime {svc.runtime} probes it and falls back when it answers ENOSYS"
+        else:
+            denied = True
+            verdict = "LOG" if seccomp.mode(project, svc) == "audit" else "EPERM"
+            groups = project.profiles.capability_syscalls()
+            caps = sorted(c for c, calls in groups.items() if name in calls)
+            hint = f"; capability {' or '.join(caps)} would unlock it" if caps else ""
+            why = (
+                f"not in the {svc.runtime} baseline, no declared capability unlocks it, "
+                f"not in spec.syscalls{hint}"
+            )
+        lines.append(f"{name:<{width}}  {verdict:<6}  {why}")
+    return lines, denied
+
+
+@dataclass(frozen=True)
+class SyscallReport:
+    """Why each syscall of one service's profile is allowed; denied is set when the one
+    syscall asked about is not."""
+
+    text: str
+    denied: bool
+
+
+def explain_syscalls(project: Project, service: str | None, syscall: str | None) -> SyscallReport:
+    """Say why each syscall of a service's seccomp profile is allowed (or the one asked)."""
+    svc = _find_service(project, service)
+    if syscall is not None and syscall not in known_syscalls():
+        raise UsageError(f"--syscall: {syscall!r} is not a syscall libseccomp knows")
+    mode = seccomp.mode(project, svc)
+    default = "SCMP_ACT_LOG (audit)" if mode == "audit" else "SCMP_ACT_ERRNO (EPERM)"
+    lines, denied = _lines(project, svc, syscall)
+    header = [
+        f"{svc.namespace}/{svc.name} ({svc.source}): runtime {svc.runtime}, {mode} mode, "
+        f"default {default}, localhostProfile {seccomp.localhost_profile(project, svc)}",
+        _provenance(project, svc),
+    ]
+    if syscall is None:
+        allowed = len(seccomp.reasons(project, svc))
+        header.append(f"{allowed} allowed, {len(seccomp.enosys_syscalls(project, svc))} ENOSYS")
+    return SyscallReport("\n".join([*header, "", *lines]) + "\n", denied)
