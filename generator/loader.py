@@ -13,6 +13,54 @@ from generator.errors import Location, Problem
 
 MAX_FILE_BYTES = 1 << 20  # a manifest is a page of YAML; refuse anything huge
 MAX_NODES = 100_000  # aliases can expand exponentially ("billion laughs"); stop early
+# The composer recurses once per level: a few hundred levels would overflow Python's stack.
+# No cgen file needs more than a handful of levels.
+MAX_DEPTH = 64
+_CORE = "tag:yaml.org,2002:"
+# Explicit tags that yield plain JSON-like data; !!binary, !!set, !!omap, !!pairs would put
+# bytes, sets or pairs where every later step expects strings, lists and mappings.
+_PLAIN_TAGS = frozenset(
+    _CORE + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
+class _Refused(Exception):
+    """A located problem that ends the reading of one file."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit, so deep input is an error, not a crash."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # index is the key node (for a mapping value), the position (in a sequence), or
+        # None (a key or the root): enough to name the key path where the limit is hit.
+        path: list[str | int] = self.__dict__.setdefault("_cgen_path", [])
+        if isinstance(index, yaml.ScalarNode):
+            path.append(str(index.value))
+        elif isinstance(index, int) and not isinstance(index, bool):
+            path.append(index)
+        else:
+            path.append("<key>" if parent is not None else "")
+        try:
+            if len(path) > MAX_DEPTH:
+                keypath = ""
+                for part in path[1:]:
+                    keypath = join(keypath, part)
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _Refused(
+                    Problem(
+                        Location(self.name, mark.line + 1, mark.column + 1),
+                        keypath.replace(".<key>", ""),
+                        f"invalid YAML: nested deeper than {MAX_DEPTH} levels",
+                    )
+                )
+            return super().compose_node(parent, index)
+        finally:
+            path.pop()
 
 
 @dataclass
@@ -77,9 +125,26 @@ class _Converter:
             return self._mapping(node, keypath)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, join(keypath, i)) for i, item in enumerate(node.value)]
-        if node.tag == "tag:yaml.org,2002:timestamp":
+        if node.tag == _CORE + "timestamp":
             return str(node.value)  # dates stay text: no implicit datetime objects
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node, keypath)
+
+    def _scalar(self, node: yaml.Node, keypath: str) -> Any:
+        if node.tag.startswith(_CORE) and node.tag not in _PLAIN_TAGS:
+            tag = "!!" + node.tag.removeprefix(_CORE)
+            raise _Refused(Problem(self.loc(node), keypath, f"the tag {tag} is not supported"))
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            reason = exc.problem or exc.context or "invalid YAML"
+            raise _Refused(Problem(self.loc(node), keypath, f"invalid YAML: {reason}")) from None
+        except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+            # PyYAML's constructors convert explicitly tagged scalars (!!int 'x') with int(),
+            # float() and dict lookups and let their exceptions escape.
+            tag = node.tag.removeprefix(_CORE)
+            shown = str(node.value)[:40]
+            reason = f"{shown!r} is not a valid !!{tag}" if tag != node.tag else str(exc)
+            raise _Refused(Problem(self.loc(node), keypath, f"invalid YAML: {reason}")) from None
 
     def _mapping(self, node: yaml.MappingNode, keypath: str) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -116,7 +181,16 @@ def load_documents(path: Path, display: str) -> tuple[list[Document], list[Probl
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [], [Problem(Location(display), "", f"not UTF-8 text (byte {exc.start})")]
-    loader = yaml.SafeLoader(text)
+    return parse(text, display)
+
+
+def parse(text: str, display: str) -> tuple[list[Document], list[Problem]]:
+    """Parse YAML text into documents; every parser failure becomes a located problem."""
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return [], [_reader_problem(exc, text, display)]
+    loader.name = display
     docs: list[Document] = []
     problems: list[Problem] = []
     try:
@@ -128,16 +202,55 @@ def load_documents(path: Path, display: str) -> tuple[list[Document], list[Probl
             conv.doc.data = conv.convert(node, "")
             docs.append(conv.doc)
             problems.extend(conv.problems)
+    except _Refused as exc:
+        return [], [exc.problem]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display)
         reason = exc.problem or exc.context or "invalid YAML"
         return [], [Problem(where, "", f"invalid YAML: {reason}")]
-    except yaml.YAMLError as exc:
-        return [], [Problem(Location(display), "", f"invalid YAML: {exc}")]
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        # The last line of defence: whatever else the parser raises still names the file
+        # and the place it had reached.
+        mark = loader.get_mark()
+        where = Location(display, mark.line + 1, mark.column + 1)
+        return [], [Problem(where, "", f"invalid YAML: {exc}")]
     finally:
         loader.dispose()
     return docs, problems
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, display: str) -> Problem:
+    """A character YAML does not allow (a control character), at its line, column and key."""
+    pos = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    where = Location(display, line, column)
+    message = (
+        f"invalid YAML: the control character U+{ord(char):04X} is not allowed"
+        ' (write it as an escape in a double-quoted string, e.g. "\\x01")'
+    )
+    return Problem(where, _keypath_at(text, display, where), message)
+
+
+def _keypath_at(text: str, display: str, where: Location) -> str:
+    """The key whose value holds where, found by parsing the text with the bad characters
+    blanked out; empty when even that text does not parse."""
+    blanked = "".join(
+        c if c in "\t\n\r" or (" " <= c != "\x7f" and not 0x80 <= ord(c) < 0xA0) else "_"
+        for c in text
+    )
+    try:
+        docs, _ = parse(blanked, display) if blanked != text else ([], [])
+    except RecursionError:
+        return ""
+    best, found = Location(display), ""
+    for doc in docs:
+        for keypath, loc in [*doc.marks.items(), *doc.key_marks.items()]:
+            if best <= loc <= where and keypath:
+                best, found = loc, keypath
+    return found
 
 
 def display_path(path: Path) -> str:

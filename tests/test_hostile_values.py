@@ -1,0 +1,140 @@
+"""Hostile values, round two: every refusal is located, and the output folder stays as it was.
+
+Each case starts from a project that rendered once, spoils one input file, and runs the
+real command line: exit 1, `file:line:col: key: message`, no traceback, out/ unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cgen
+
+LOCK = ROOT / "examples" / "shop" / "images.lock"
+SHIPPED = ROOT / "profiles"
+BASE = """apiVersion: cgen/v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+spec:
+  runtime: python
+  image: registry.example.com/shop/api:1.0.0@sha256:{digest}
+  ports: [{name: http, port: 8080}]
+""".replace("{digest}", "ab" * 32)
+# file:line:col: key: message -- the shape every refusal here must have.
+LOCATED = re.compile(r"^error: (?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<key>\S+): ", re.M)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below folder, cgen's state included, by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() or p.is_symlink()
+    }
+
+
+def rendered_project(tmp_path: Path, config: str = "profiles: own\n") -> Path:
+    """A project with its own profiles folder, rendered once so out/ has content to protect."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    shutil.copy(LOCK, folder / "images.lock")
+    (folder / "api.yaml").write_text(BASE, encoding="utf-8")
+    (folder / "cgen.yaml").write_text(config, encoding="utf-8")
+    own = folder / "own"
+    (own / "seccomp").mkdir(parents=True)
+    shutil.copy(SHIPPED / "python.yaml", own / "python.yaml")
+    shutil.copy(SHIPPED / "seccomp" / "capabilities.yaml", own / "seccomp" / "capabilities.yaml")
+    run_cgen(["render", "."], cwd=folder, check=True)
+    return folder
+
+
+def refused(project: Path, file: str, *needles: str) -> subprocess.CompletedProcess[str]:
+    """Render must fail with a located message naming file and needles, and write nothing."""
+    before = snapshot(project / "out")
+    proc = run_cgen(["render", "."], cwd=project)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 1, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    match = LOCATED.search(proc.stderr)
+    assert match, text
+    assert match["file"] == file, text
+    for needle in needles:
+        assert needle in proc.stderr, text
+    assert snapshot(project / "out") == before
+    return proc
+
+
+# -- class 6: every exception a parser can raise is a located error ------------------------
+
+BAD_YAML = [
+    ("  replicas: !!float 'x'\n", "spec.replicas: invalid YAML: 'x' is not a valid !!float"),
+    ("  replicas: !!int 'x'\n", "spec.replicas: invalid YAML: 'x' is not a valid !!int"),
+    ("  replicas: !!bool 'x'\n", "spec.replicas: invalid YAML: 'x' is not a valid !!bool"),
+    ("  replicas: !!timestamp 'x'\n", "spec.replicas: must be a whole number"),
+    ("  replicas: !!binary 'AAAA'\n", "spec.replicas: the tag !!binary is not supported"),
+    ("  replicas: !!python/object:os.system x\n", "spec.replicas: the tag !!python/object"),
+    ("  replicas: !!int " + "9" * 5000 + "\n", "spec.replicas: invalid YAML"),
+    ("  labels: {a: 'b\x01c'}\n", "spec.labels.a: invalid YAML: the control character U+0001"),
+    ("  labels:\n    a\x1fb: c\n", "spec.labels.a_b: invalid YAML: the control character U+001F"),
+    ("  replicas: " + "[" * 300 + "]" * 300 + "\n", "spec.replicas[0][0]"),
+    ("  labels: " + "{a: " * 200 + "1" + "}" * 200 + "\n", "spec.labels.a.a.a"),
+    ("  x:\n" + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(120)), "spec.x.k0.k1"),
+]
+
+
+@pytest.mark.parametrize(("extra", "needle"), BAD_YAML, ids=range(len(BAD_YAML)))
+def test_parser_failures_in_a_manifest_are_located(tmp_path: Path, extra: str, needle: str) -> None:
+    project = rendered_project(tmp_path)
+    (project / "api.yaml").write_text(BASE + extra, encoding="utf-8")
+    refused(project, "api.yaml", needle)
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "needle"),
+    [
+        ("cgen.yaml", lambda t: t + "namespace: 'sh\x01op'\n", "namespace: invalid YAML"),
+        ("cgen.yaml", lambda t: t + "namespace: !!int 'x'\n", "namespace: invalid YAML"),
+        ("images.lock", lambda t: t.replace("version: 1", "version: \x02"), "version: invalid"),
+        ("images.lock", lambda t: t.replace("version: 1", "version: !!float z"), "version: inv"),
+        ("own/python.yaml", lambda t: t.replace("user: 65532", "user: 6\x0c"), "user: invalid"),
+        ("own/python.yaml", lambda t: t.replace("user: 65532", "user: !!int u"), "user: invalid"),
+        (
+            "own/seccomp/capabilities.yaml",
+            lambda t: t + "NEW_CAP: [\x7f]\n",
+            "NEW_CAP[0]: invalid YAML: the control character U+007F",
+        ),
+        (
+            "own/seccomp/capabilities.yaml",
+            lambda t: t + "NEW_CAP: " + "[" * 100 + "]" * 100 + "\n",
+            "NEW_CAP[0]",
+        ),
+    ],
+)
+def test_parser_failures_in_every_file_cgen_reads_are_located(
+    tmp_path: Path, file: str, edit: object, needle: str
+) -> None:
+    project = rendered_project(tmp_path)
+    path = project / file
+    assert callable(edit)
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    refused(project, file, needle)
+
+
+def test_the_public_api_raises_located_errors_for_parser_failures(tmp_path: Path) -> None:
+    import generator
+    from generator.errors import ManifestError
+
+    project = rendered_project(tmp_path)
+    (project / "api.yaml").write_text(BASE + "  replicas: !!float 'x'\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        generator.validate([project])
+    problems = caught.value.problems
+    assert [(p.location.line, p.location.column, p.keypath) for p in problems] == [
+        (10, 13, "spec.replicas")
+    ]
