@@ -20,6 +20,7 @@ from generator.network.model import NetModel, build_model
 from generator.network.warnings import network_warnings
 from generator.runtime.profiles import ProfileSet, RuntimeProfile
 from generator.seccomp import names as syscalls
+from generator.seccomp import policy as seccomp_policy
 from generator.workload import podsecurity
 
 T = TypeVar("T")
@@ -162,7 +163,10 @@ def load_project(
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(
-        _warnings(services) + network_warnings(config, services) + podsecurity.warnings(services)
+        _warnings(services)
+        + network_warnings(config, services)
+        + podsecurity.warnings(services)
+        + seccomp_policy.warnings(services, profiles.capability_syscalls())
     )
     network = build_model(config, graph)
     project = Project(

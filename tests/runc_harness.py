@@ -111,12 +111,13 @@ def seccomp_architectures() -> list[str]:
 def oci_profile(baseline_yaml: Path) -> dict[str, Any]:
     """Build an OCI `linux.seccomp` object from a profiles/seccomp/<runtime>.yaml baseline.
 
-    Default action ERRNO(EPERM); the baseline's `syscalls` are allowed (clone only
-    without namespace flags) and its `enosys` probes answered with ERRNO(ENOSYS), so
-    runtimes fall back instead of failing.
+    Default action ERRNO(EPERM); the baseline's `syscalls` and the harmless list beside
+    it (harmless.yaml) are allowed (clone only without namespace flags) and its `enosys`
+    probes answered with ERRNO(ENOSYS), so runtimes fall back instead of failing.
     """
     data = yaml.safe_load(baseline_yaml.read_text())
-    allow = sorted(set(data["syscalls"]))
+    harmless = yaml.safe_load((baseline_yaml.parent / "harmless.yaml").read_text())
+    allow = sorted(set(data["syscalls"]) | set(harmless["syscalls"]))
     enosys = sorted(set(data.get("enosys") or []) - set(allow))
     rules: list[dict[str, Any]] = [
         {"names": [n for n in allow if n != "clone"], "action": "SCMP_ACT_ALLOW"}

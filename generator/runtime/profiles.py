@@ -12,6 +12,7 @@ from generator.manifest.contract import CPU, IMAGE, MEMORY, SYSCALL, name
 from generator.runtime.shipped import profiles_root
 from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
 from generator.seccomp.names import known_syscalls
+from generator.seccomp.policy import refuse_dangerous
 
 _IMAGE = Str(IMAGE, "an image reference", 512)
 _QUANTITIES = Obj(
@@ -182,6 +183,8 @@ class ProfileSet:
             seccomp_doc,
             [f"{key}[{i}]" for key in ("syscalls", "enosys") for i in range(len(sdata[key]))],
         )
+        # A baseline never allows a dangerous syscall: only a capability or a manifest can.
+        refuse_dangerous(seccomp_doc, [f"syscalls[{i}]" for i in range(len(sdata["syscalls"]))])
         baseline = SeccompBaseline(
             data["seccomp"],
             seccomp_doc.path,

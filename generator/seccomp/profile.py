@@ -15,6 +15,7 @@ from generator.errors import Location
 from generator.layout import metadata
 from generator.model import Service
 from generator.project import Project
+from generator.seccomp import policy
 from generator.serialize import Artifact, json_text
 
 EPERM = 1
@@ -35,7 +36,7 @@ SPO_FILE = "seccompprofile.yaml"
 
 @dataclass(frozen=True)
 class Reason:
-    """Why one syscall is allowed: kind 'runtime', 'capability' or 'manifest'."""
+    """Why one syscall is allowed: kind 'runtime', 'harmless', 'capability' or 'manifest'."""
 
     kind: str
     detail: str
@@ -52,6 +53,8 @@ def reasons(project: Project, svc: Service) -> dict[str, list[Reason]]:
     baseline = project.runtime(svc).seccomp
     for name in baseline.syscalls:
         found.setdefault(name, []).append(Reason("runtime", baseline.name))
+    for name, why in policy.harmless().items():
+        found.setdefault(name, []).append(Reason("harmless", why))
     groups = project.profiles.capability_syscalls()
     for cap, keypath in svc.capability_keys:
         where = svc.doc.at(keypath)
