@@ -1,42 +1,54 @@
-"""The only code that touches the output folder: atomic, journaled, hand-edit aware.
+"""The only code that touches the output folder: locked, journaled, hand-edit aware.
 
-A render is staged in out/.cgen/staging, committed by atomically writing a journal, then
-applied; any cgen run that finds a journal finishes it first. So an interrupted run leaves
-the old output, or (after the next run, which rolls it forward) the new, never a mix.
+A render takes an exclusive lock on the output folder before it reads anything there, and
+holds it through recovery, planning and applying: two renders into one folder run one
+after the other. It stages every new file in out/.cgen/staging, commits by atomically
+writing out/.cgen/journal.json, then applies. Until the journal exists the old output
+stands untouched; once it exists any later run rolls the render forward first.
+
+While a journal exists the tree may be a mix of old and new. Readers are protected two
+ways: the journal itself is the marker (`cgen check` fails with "pending"), and the apply
+first withdraws every generated kustomization.yaml above a changed file and puts them back,
+deepest first, only when every other file is in place. So any kustomization.yaml present
+at any instant builds exactly the old or exactly the new files (see docs/output.md).
+
 out/.cgen/state.json records the hash of every generated file: a file whose bytes differ
-from its recorded hash was edited by hand and is not overwritten without --force.
+from its recorded hash was edited by hand and is not overwritten without --force. The
+journal and state are read as untrusted input (generator.journal); one cgen could not have
+written is refused with its location, and --force discards it.
 """
 
 from __future__ import annotations
 
 import difflib
 import fcntl
-import hashlib
-import json
 import os
-import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import OutputError
+from generator.journal import (
+    STATE_DIR,
+    Journal,
+    check_parents,
+    folders_of,
+    fsync_dir,
+    is_kustomization,
+    kind_of,
+    load_journal,
+    obstacles,
+    parse_state,
+    remove,
+    sha256,
+    unsafe_reason,
+    write_file,
+)
+from generator.journal import apply_journal as _apply_journal
 from generator.serialize import Artifact
 
-STATE_DIR = ".cgen"
-_SAFE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-
-
-def sha256(data: bytes) -> str:
-    """Hex digest of data."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def _check_relative(path: str) -> None:
-    parts = path.split("/")
-    if any(not _SAFE_PART.fullmatch(p) or p in (".", "..") for p in parts) or parts[0] == STATE_DIR:
-        raise OutputError(f"refusing to write outside the output folder: {path!r}")
+__all__ = ["STATE_DIR", "Plan", "diff", "inspect", "pending", "plan", "recover", "write"]
 
 
 @dataclass
@@ -50,6 +62,8 @@ class Plan:
     edited: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)
+    blocked: list[str] = field(default_factory=list)
+    guards: list[Artifact] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -58,70 +72,67 @@ class Plan:
 
 
 def _state_dir(out: Path) -> Path:
-    """out/.cgen, refusing links anywhere in it: a committed symlink must not make cgen
-    delete or write outside the output folder."""
+    """out/.cgen, refusing a link at out or .cgen: cgen must never write outside out/."""
     folder = out / STATE_DIR
-    for path in (out, folder, folder / "staging", folder / "journal.json", folder / "state.json"):
+    for path in (out, folder):
         if path.is_symlink():
             raise OutputError(f"{path} is a symbolic link; cgen does not follow links there")
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder} is not a folder")
+        raise OutputError(f"{folder} is not a folder; remove it and render again")
     return folder
 
 
 def pending(out: Path) -> bool:
     """Whether an interrupted render waits to be finished (its journal was committed)."""
-    return (_state_dir(out) / "journal.json").exists()
-
-
-def _state_path(out: Path) -> Path:
-    return _state_dir(out) / "state.json"
-
-
-def read_state(out: Path) -> dict[str, str]:
-    """Recorded hashes of generated files; empty for a new output folder."""
-    path = _state_path(out)
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
-        if not isinstance(files, dict):
-            raise TypeError
-        return {str(k): str(v) for k, v in files.items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        raise OutputError(
-            f"{path}: unreadable cgen state; delete it and render with --force"
-        ) from None
+    return os.path.lexists(_state_dir(out) / "journal.json")
 
 
 def _inside(out: Path, rel: str) -> Path:
-    _check_relative(rel)
-    target = out / rel
-    real_out = out.resolve()
-    if not target.resolve().is_relative_to(real_out):
-        raise OutputError(f"refusing to follow a link out of the output folder: {rel}")
-    return target
+    reason = unsafe_reason(rel)
+    if reason:
+        raise OutputError(f"refusing to write outside the output folder: {reason}")
+    check_parents(out, rel)
+    return out / rel
+
+
+def read_state(out: Path, *, force: bool = False) -> dict[str, str]:
+    """Recorded hashes of generated files; empty for a new output folder."""
+    path = _state_dir(out) / "state.json"
+    kind = kind_of(path)
+    if kind == "missing":
+        return {}
+    problems = [f"is a {kind}, not a file"] if kind != "file" else []
+    good: dict[str, str] = {}
+    if kind == "file":
+        good, problems = parse_state(path.read_bytes())
+    if problems and not force:
+        raise OutputError(
+            f"{path}: {problems[0]}: cgen could not have written this state (damaged or "
+            "planted); nothing was changed. Render with --force to drop the bad entries "
+            "(the files they name are then treated as not cgen's)"
+        )
+    return good
 
 
 def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    kind = kind_of(path)
+    if kind == "missing":
         return None
-    except IsADirectoryError:
-        return b"\x00<a folder>"
+    if kind != "file":
+        return f"\x00<a {kind}>".encode()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         raise OutputError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def plan(out: Path, artifacts: list[Artifact]) -> Plan:
+def plan(out: Path, artifacts: list[Artifact], *, force: bool = False) -> Plan:
     """Compare artifacts with the output folder and its recorded state."""
-    old = read_state(out)
+    old = read_state(out, force=force)
     result = Plan(out)
-    produced = set()
     for art in artifacts:
-        produced.add(art.path)
         data = art.content.encode("utf-8")
         result.state[art.path] = sha256(data)
         current = _read(_inside(out, art.path))
@@ -136,106 +147,90 @@ def plan(out: Path, artifacts: list[Artifact]) -> Plan:
             elif sha256(current) != recorded:
                 result.edited.append(art.path)
             result.writes.append(art)
-    for rel in sorted(set(old) - produced):
-        current = _read(_inside(out, rel))
-        if current is None:
-            continue
-        if sha256(current) != old[rel]:
+    for rel in sorted(set(old) - set(result.state)):
+        kind = kind_of(_inside(out, rel))
+        if kind in ("missing", "dir"):
+            continue  # gone, or a folder now: not a file cgen wrote, so never removed
+        current = _read(out / rel)
+        if kind != "file" or current is None or sha256(current) != old[rel]:
             result.edited.append(rel)
         result.deletes.append(rel)
+    result.blocked = obstacles(out, [a.path for a in result.writes], result.deletes)
+    changed = [a.path for a in result.writes] + result.deletes
+    above = {f for rel in changed for f in folders_of(rel)}
+    result.guards = [
+        a for a in artifacts if is_kustomization(a.path) and a.path.rpartition("/")[0] in above
+    ]
     return result
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.cgen-tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 @contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    # Lock the state folder itself: no lock file is left behind in the output.
-    folder = _state_dir(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _locked(out: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold a lock on the output folder itself (no lock file is left in the output).
+
+    Exclusive for a render, which creates the folder; shared for a reader, which waits
+    for a render in progress and locks nothing when the folder does not exist.
+    """
+    while True:
+        _state_dir(out)
+        if not shared:
+            out.mkdir(parents=True, exist_ok=True)
+        elif not out.exists():
+            yield
+            return
+        try:
+            fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue  # removed by the render we waited for: take the new one
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot lock the output folder: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            now = os.stat(out, follow_symlinks=False) if os.path.lexists(out) else None
+            held = os.fstat(fd)
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                yield
+                return
+        finally:
+            os.close(fd)
 
 
-def recover(out: Path) -> bool:
-    """Finish a render that was interrupted after its journal was committed."""
+def _recover(out: Path, *, force: bool) -> bool:
+    """Finish (or, when it cannot be trusted and force, discard) an interrupted render."""
     folder = _state_dir(out)
-    journal = folder / "journal.json"
-    staging = folder / "staging"
-    if not journal.exists():
-        if staging.exists():
-            shutil.rmtree(staging)  # an uncommitted render: the old output stands
+    journal, staging = folder / "journal.json", folder / "staging"
+    if not os.path.lexists(journal):
+        remove(staging)  # an uncommitted render: the old output stands
         return False
     try:
-        entries = json.loads(journal.read_text(encoding="utf-8"))
-        if not isinstance(entries, dict) or not {"writes", "deletes", "state"} <= set(entries):
-            raise TypeError
-    except (ValueError, TypeError):
-        raise OutputError(
-            f"{journal}: an interrupted render left a damaged journal; delete {folder} and "
-            "run cgen render --force to write the whole output again"
-        ) from None
+        entries = load_journal(out)
+    except OutputError:
+        if not force:
+            raise
+        remove(journal)
+        remove(staging)
+        return False
     _apply_journal(out, entries)
     return True
 
 
-def _apply_journal(out: Path, entries: dict[str, object]) -> None:
-    staging = out / STATE_DIR / "staging"
-    writes = entries["writes"]
-    deletes = entries["deletes"]
-    assert isinstance(writes, list) and isinstance(deletes, list)
-    for staged, rel in writes:
-        source = staging / staged
-        if source.exists():
-            target = _inside(out, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            os.replace(source, target)
-    for rel in deletes:
-        target = _inside(out, rel)
-        target.unlink(missing_ok=True)
-        _prune(out, target.parent)
-    _write_file(_state_path(out), _state_bytes(entries["state"]))
-    (out / STATE_DIR / "journal.json").unlink()
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def _prune(out: Path, folder: Path) -> None:
-    root = out.resolve()
-    while folder.resolve() != root and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
-
-
-def _state_bytes(state: object) -> bytes:
-    return (json.dumps({"version": 1, "files": state}, indent=2, sort_keys=True) + "\n").encode()
+def recover(out: Path, *, force: bool = False) -> bool:
+    """Finish a render that was interrupted after its journal was committed."""
+    if not out.exists():
+        return False
+    with _locked(out):
+        return _recover(out, force=force)
 
 
 def refuse_unsafe(result: Plan, *, force: bool = False) -> None:
     """Raise OutputError when the plan would overwrite or remove files cgen did not write
     as they are (edited by hand, or never written by cgen), unless force."""
+    if result.blocked:
+        raise OutputError(
+            "cannot write the output:\n"
+            + "\n".join(f"  {p}" for p in result.blocked)
+            + "\nmove these out of the output folder and render again"
+        )
     if (result.edited or result.foreign) and not force:
         lines = [f"  {p} (edited by hand since cgen wrote it)" for p in result.edited]
         lines += [f"  {p} (exists, but cgen did not write it)" for p in result.foreign]
@@ -247,51 +242,65 @@ def refuse_unsafe(result: Plan, *, force: bool = False) -> None:
         )
 
 
-def apply(result: Plan, *, force: bool = False) -> None:
-    """Write the plan: refuses hand-edited and foreign files unless force."""
+def _commit(result: Plan, *, force: bool) -> None:
+    """Stage, commit and apply the plan; the caller holds the lock."""
     refuse_unsafe(result, force=force)
     out = result.out
-    out.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        recover(out)
-        if not result.changed and read_state(out) == result.state:
-            return
-        staging = out / STATE_DIR / "staging"
-        staging.mkdir(parents=True, exist_ok=True)
-        writes = []
-        for number, art in enumerate(result.writes):
-            _write_file(staging / str(number), art.content.encode("utf-8"))
-            writes.append([str(number), art.path])
-        _fsync_dir(staging)
-        entries = {"writes": writes, "deletes": result.deletes, "state": result.state}
-        # The journal's atomic appearance is the commit point of the whole render.
-        _write_file(out / STATE_DIR / "journal.json", json.dumps(entries).encode())
-        _fsync_dir(out / STATE_DIR)
-        _apply_journal(out, entries)
+    if not result.changed and read_state(out, force=force) == result.state:
+        return
+    staging = out / STATE_DIR / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    new = {a.path: a for a in result.writes}
+    new.update({a.path: a for a in result.guards if a.path not in new})
+    writes = []
+    try:
+        for number, art in enumerate(sorted(new.values())):
+            write_file(staging / str(number), art.content.encode("utf-8"))
+            writes.append((str(number), art.path))
+        fsync_dir(staging)
+    except BaseException:
+        remove(staging)  # not committed: the old output stands
+        raise
+    entries = Journal(writes, result.deletes, result.state)
+    # The journal's atomic appearance is the commit point of the whole render.
+    write_file(out / STATE_DIR / "journal.json", entries.encode())
+    fsync_dir(out / STATE_DIR)
+    _apply_journal(out, entries)
 
 
 def write(
     out: Path, artifacts: list[Artifact], *, force: bool = False, dry_run: bool = False
 ) -> Plan:
     """Make the output folder hold exactly the artifacts (or, dry, say what that would do)."""
-    if out.exists() and not dry_run:
-        recover(out)
-    result = plan(out, artifacts)
     if dry_run:
+        with _locked(out, shared=True):
+            result = plan(out, artifacts, force=force)
         refuse_unsafe(result, force=force)  # a dry run says what the real one would
-    else:
-        apply(result, force=force)
+        return result
+    created = not os.path.lexists(out)
+    with _locked(out):
+        try:
+            _recover(out, force=force)
+            result = plan(out, artifacts, force=force)
+            _commit(result, force=force)
+        except BaseException:
+            if created:  # leave no trace of a render that wrote nothing
+                for folder in (out / STATE_DIR, out):
+                    if kind_of(folder) == "dir" and not any(folder.iterdir()):
+                        folder.rmdir()
+            raise
     return result
 
 
 def inspect(out: Path, artifacts: list[Artifact]) -> tuple[Plan, bool]:
     """What a render would change, and whether an interrupted render is pending (writes nothing)."""
-    return plan(out, artifacts), pending(out)
+    with _locked(out, shared=True):
+        return plan(out, artifacts), pending(out)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace one file outside the output folder atomically (old bytes or new, never a mix)."""
-    _write_file(path, text.encode("utf-8"))
+    write_file(path, text.encode("utf-8"))
 
 
 def diff(result: Plan) -> str:
