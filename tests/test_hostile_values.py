@@ -138,3 +138,85 @@ def test_the_public_api_raises_located_errors_for_parser_failures(tmp_path: Path
     assert [(p.location.line, p.location.column, p.keypath) for p in problems] == [
         (10, 13, "spec.replicas")
     ]
+
+
+# -- class 4: address spellings are normalized before every containment check ---------------
+
+
+def _with_dependency(project: Path, cidr: str) -> None:
+    extra = f"  dependencies: [{{cidr: '{cidr}', ports: [443]}}]\n"
+    (project / "api.yaml").write_text(BASE + extra, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("config", "cidr", "needle"),
+    [
+        ("", "::ffff:169.254.169.254/128", "(that is 169.254.169.254/32) is 169.254.169.254/32"),
+        ("", "::ffff:a9fe:a9fe/128", "(that is 169.254.169.254/32) is 169.254.169.254/32"),
+        ("podCidrs: [10.0.0.0/8]\n", "::ffff:10.1.0.0/112", "lies inside 10.0.0.0/8 (podCidrs"),
+        ("serviceCidrs: ['::ffff:10.96.0.0/108']\n", "10.96.0.0/16", "(serviceCidrs in"),
+        ("", "fe80::%eth0/128", "has a scope id"),
+    ],
+)
+def test_mapped_ipv6_spellings_cannot_reach_excluded_networks(
+    tmp_path: Path, config: str, cidr: str, needle: str
+) -> None:
+    project = rendered_project(tmp_path, "profiles: own\n" + config)
+    _with_dependency(project, cidr)
+    refused(project, "api.yaml", "spec.dependencies[0].cidr: ", needle)
+
+
+@pytest.mark.parametrize(
+    ("cidr", "block", "excepts"),
+    [
+        ("::ffff:0.0.0.0/96", "0.0.0.0/0", ["169.254.169.254/32", "10.0.0.0/8"]),
+        ("::ffff:169.254.0.0/112", "169.254.0.0/16", ["169.254.169.254/32"]),
+        ("::FFFF:0:0/97", "0.0.0.0/1", ["10.0.0.0/8"]),
+    ],
+)
+def test_mapped_ipv6_egress_is_written_as_ipv4_with_the_exclusions(
+    tmp_path: Path, cidr: str, block: str, excepts: list[str]
+) -> None:
+    import yaml
+
+    project = rendered_project(tmp_path, "profiles: own\npodCidrs: ['::ffff:10.0.0.0/104']\n")
+    _with_dependency(project, cidr)
+    run_cgen(["render", "."], cwd=project, check=True)
+    policy = yaml.safe_load((project / "out/shop/api/networkpolicy.yaml").read_text())
+    blocks = [to["ipBlock"] for rule in policy["spec"]["egress"] for to in rule["to"]]
+    assert {"cidr": block, "except": excepts} in blocks
+
+
+def test_mapped_ipv6_ingress_keeps_the_cluster_excepts(tmp_path: Path) -> None:
+    import yaml
+
+    project = rendered_project(tmp_path, "profiles: own\npodCidrs: [10.0.0.0/8]\n")
+    extra = "  ingress: [{from: {cidr: '::ffff:0.0.0.0/96'}, ports: [http]}]\n"
+    (project / "api.yaml").write_text(BASE + extra, encoding="utf-8")
+    run_cgen(["render", "."], cwd=project, check=True)
+    policy = yaml.safe_load((project / "out/shop/api/networkpolicy.yaml").read_text())
+    blocks = [peer["ipBlock"] for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    assert blocks == [{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}]
+    bad = "  ingress: [{from: {cidr: 10.0.0.0/8, except: ['::ffff:10.0.0.0/104']}, ports: [http]}]"
+    (project / "api.yaml").write_text(BASE + bad + "\n", encoding="utf-8")
+    refused(project, "api.yaml", "is not strictly inside 10.0.0.0/8")
+
+
+def test_cidr_helper_normalizes_and_compares() -> None:
+    from generator.network import cidr
+
+    assert cidr.canonical("::ffff:169.254.169.254/128") == "169.254.169.254/32"
+    assert cidr.canonical("::ffff:0.0.0.0/96") == "0.0.0.0/0"
+    assert cidr.canonical("2001:DB8:0::/48") == "2001:db8::/48"
+    assert cidr.canonical("::/0") == "::/0"  # all of IPv6 stays IPv6
+    assert cidr.within("::ffff:169.254.169.254/128", "169.254.0.0/16")
+    assert cidr.within("10.0.0.0/8", "10.0.0.0/8")
+    assert not cidr.strictly_within("10.0.0.0/8", "::ffff:10.0.0.0/104")
+    assert cidr.strictly_within("169.254.169.254/32", "::ffff:0:0/96")
+    assert not cidr.within("fd00:ec2::254/128", "0.0.0.0/0")
+    assert cidr.overlaps("::ffff:10.0.0.0/104", "10.1.0.0/16")
+    assert not cidr.overlaps("10.0.0.0/8", "fc00::/7")
+    assert str(cidr.address_network("::ffff:10.0.0.10")) == "10.0.0.10/32"
+    for bad in ("fe80::1%eth0/128", " 10.0.0.0/8", "010.0.0.0/8", "10.0.0.0/33", "x"):
+        with pytest.raises(cidr.CidrError):
+            cidr.network(bad)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from generator.model import Config, PortRef, Service
+from generator.network import cidr as nets
 from generator.schema import Context
 
 RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
@@ -138,23 +137,20 @@ def _check_not_excluded(
 ) -> None:
     # A network inside an excluded one could only be allowed by dropping the exclusion,
     # which would silently open cluster or metadata addresses: refuse it instead.
-    net = ipaddress.ip_network(cidr)
     for key, text in excluded:
-        other = ipaddress.ip_network(text)
-        if other.version == net.version and net.subnet_of(other):  # type: ignore[arg-type]
-            relation = "is" if net == other else "lies inside"
+        if nets.within(cidr, text):
+            relation = "is" if nets.within(text, cidr) else "lies inside"
+            spelled = "" if nets.canonical(cidr) == cidr else f" (that is {nets.canonical(cidr)})"
             ctx.fail(
                 keypath,
-                f"{cidr} {relation} {text} ({key} in cgen.yaml), which is never allowed as an "
-                "external network: reach cluster workloads as cgen services (dependencies, or "
-                "ingress by namespace and podLabels), or change cgen.yaml",
+                f"{cidr}{spelled} {relation} {text} ({key} in cgen.yaml), which is never "
+                "allowed as an external network: reach cluster workloads as cgen services "
+                "(dependencies, or ingress by namespace and podLabels), or change cgen.yaml",
             )
             return
 
 
 def _check_excepts(cidr: str, excepts: tuple[str, ...], keypath: str, ctx: Context) -> None:
-    net = ipaddress.ip_network(cidr)
     for j, text in enumerate(excepts):
-        other = ipaddress.ip_network(text)
-        if other.version != net.version or other == net or not other.subnet_of(net):  # type: ignore[arg-type]
+        if not nets.strictly_within(text, cidr):
             ctx.fail(f"{keypath}[{j}]", f"{text} is not strictly inside {cidr}")

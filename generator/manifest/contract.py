@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 
+from generator.network import cidr
 from generator.schema import AnyOf, Bool, Const, Enum, Field, Int, List, Map, Obj, Spec, Str
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -86,17 +86,19 @@ def _check_port_name(value: str) -> str | None:
 def _check_cidr(value: str) -> str | None:
     if "/" not in value:
         return f"{value!r} is not a CIDR: add the prefix length (e.g. /32)"
+    if "%" in value:
+        return f"{value!r} has a scope id (%...), which no network policy accepts"
     try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
+        cidr.network(value, strict=True)
+    except cidr.CidrError as exc:
         return f"{value!r} is not a CIDR with its host bits zero ({exc})"
     return None
 
 
 def _check_ip(value: str) -> str | None:
     try:
-        ipaddress.ip_address(value)
-    except ValueError:
+        cidr.address_network(value)
+    except cidr.CidrError:
         return f"{value!r} is not an IP address"
     return None
 

@@ -9,16 +9,16 @@ is not restricted by cgen on its own side.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from generator.errors import UserError
 from generator.model import Service
+from generator.network import cidr
+from generator.network.cidr import Network
 from generator.network.model import Grant, NetModel, Peer, PortSpec, dns_peers, service_peer
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _PORT = re.compile(r"(?P<port>[0-9]{1,5}|[a-z0-9-]{1,15})(/(?P<proto>tcp|udp|sctp))?", re.I)
 
@@ -97,11 +97,12 @@ def parse_endpoint(text: str, model: NetModel) -> Endpoint:
             raise UserError(f"{text!r}: {namespace!r} is not a namespace name")
         return Endpoint(text, "pod", namespace, _labels(rest, text))
     try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
+        network = cidr.network(text)
+    except cidr.CidrError:
         pass
     else:
-        return Endpoint(str(network) if "/" in text else text, "address", network=network)
+        shown = str(network) if "/" in text else str(network.network_address)
+        return Endpoint(shown, "address", network=network)
     by_name = [s for s in model.services if f"{s.namespace}/{s.name}" == text or s.name == text]
     if len(by_name) == 1:
         return _service_endpoint(by_name[0])
@@ -126,8 +127,8 @@ def split_port(text: str) -> tuple[str, str | None]:
         endpoint, _, port = text.rpartition(":")
         return endpoint, port
     try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
+        cidr.network(text)
+    except cidr.CidrError:
         pass
     else:
         return text, None
@@ -169,17 +170,15 @@ def matches(peer: Peer, ep: Endpoint) -> bool:
         return peer.host == ep.host
     if peer.kind != "cidr" or ep.network is None or peer.cidr is None:
         return False
-    net = ipaddress.ip_network(peer.cidr)
-    if net.version != ep.network.version or not ep.network.subnet_of(net):  # type: ignore[arg-type]
+    if not cidr.within(ep.network, peer.cidr):
         return False
-    return not any(ep.network.overlaps(ipaddress.ip_network(x)) for x in peer.except_)
+    return not any(cidr.overlaps(ep.network, x) for x in peer.except_)
 
 
 def _excluded_note(model: NetModel, peer: Peer, ep: Endpoint) -> str | None:
     if peer.kind != "cidr" or ep.network is None or peer.cidr is None:
         return None
-    net = ipaddress.ip_network(peer.cidr)
-    if net.version != ep.network.version or not ep.network.overlaps(net):
+    if not cidr.overlaps(ep.network, peer.cidr):
         return None
     config = model.config
     sources = (
@@ -188,8 +187,9 @@ def _excluded_note(model: NetModel, peer: Peer, ep: Endpoint) -> str | None:
         ("serviceCidrs", config.service_cidrs),
     )
     for text in peer.except_:
-        if ep.network.overlaps(ipaddress.ip_network(text)):
-            keys = [key for key, nets in sources if text in nets] or ["except of the rule"]
+        if cidr.overlaps(ep.network, text):
+            named = [k for k, nets in sources if text in {cidr.canonical(n) for n in nets}]
+            keys = named or ["except of the rule"]
             return f"{ep.label} lies in {peer.cidr} but {text} is excluded ({', '.join(keys)})"
     return f"{ep.label} is only partly inside {peer.cidr}"
 

@@ -9,7 +9,6 @@ manifest or cgen.yaml lines that asked for it.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +23,7 @@ from generator.model import (
     Role,
     Service,
 )
+from generator.network import cidr
 
 DNS_PORT = 53
 Direction = Literal["egress", "ingress"]
@@ -133,9 +133,9 @@ def dns_peers(config: Config) -> list[Peer]:
         )
     ]
     if config.dns_node_local:
-        address = ipaddress.ip_address(config.dns_node_local)
-        cidr = f"{address}/{address.max_prefixlen}"
-        peers.append(Peer("cidr", f"NodeLocal DNSCache ({address})", cidr=cidr))
+        single = cidr.address_network(config.dns_node_local)
+        address = single.network_address
+        peers.append(Peer("cidr", f"NodeLocal DNSCache ({address})", cidr=str(single)))
     return peers
 
 
@@ -147,15 +147,11 @@ def excluded(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(network for _, network in config.excluded_networks()))
 
 
-def except_inside(cidr: str, networks: tuple[str, ...]) -> tuple[str, ...]:
-    """The networks that lie strictly inside cidr (the only ones an ipBlock may except)."""
-    net = ipaddress.ip_network(cidr)
-    inside: list[str] = []
-    for text in networks:
-        other = ipaddress.ip_network(text)
-        if other.version == net.version and other != net and other.subnet_of(net):  # type: ignore[arg-type]
-            inside.append(text)
-    return tuple(inside)
+def except_inside(outer: str, networks: tuple[str, ...]) -> tuple[str, ...]:
+    """The networks that lie strictly inside outer (the only ones an ipBlock may except),
+    normalized, each once."""
+    inside = (cidr.canonical(text) for text in networks if cidr.strictly_within(text, outer))
+    return tuple(dict.fromkeys(inside))
 
 
 def _external_peers(ext: ExternalDependency, config: Config) -> list[Peer]:
@@ -166,8 +162,8 @@ def _external_peers(ext: ExternalDependency, config: Config) -> list[Peer]:
     return [
         Peer(
             "cidr",
-            f"{prefix}{c}",
-            cidr=c,
+            f"{prefix}{cidr.canonical(c)}",
+            cidr=cidr.canonical(c),
             except_=except_inside(c, excluded(config)),
             host=ext.host,
         )
@@ -186,7 +182,8 @@ def _ingress_peer(svc: Service, rule: IngressRule, config: Config) -> Peer:
         return role_peer(role, rule.role)
     if rule.cidr:
         inside = except_inside(rule.cidr, rule.except_ + config.pod_cidrs + config.service_cidrs)
-        return Peer("cidr", rule.cidr, cidr=rule.cidr, except_=tuple(dict.fromkeys(inside)))
+        block = cidr.canonical(rule.cidr)
+        return Peer("cidr", block, cidr=block, except_=inside)
     namespace = rule.namespace or svc.namespace
     labels = ",".join(f"{k}={v}" for k, v in rule.pod_labels)
     label = f"{namespace}[{labels}]" if rule.pod_labels else f"{namespace}/*"

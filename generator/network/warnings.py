@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from generator.errors import Problem
 from generator.model import Config, Service
+from generator.network import cidr as nets
 
 # Address ranges clusters commonly take their pod and Service networks from (RFC 1918,
 # RFC 6598 shared space, IPv6 unique-local).
-PRIVATE = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-)
+PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 
 
 def _overlaps_private(cidr: str) -> bool:
-    net = ipaddress.ip_network(cidr)
-    return any(net.version == p.version and net.overlaps(p) for p in PRIVATE)
+    return any(nets.overlaps(cidr, p) for p in PRIVATE)
+
+
+def _everything(cidr: str) -> bool:
+    # ::ffff:0.0.0.0/96 is 0.0.0.0/0 spelled as IPv6: judge the normalized network.
+    return nets.network(cidr).prefixlen == 0
 
 
 def network_warnings(config: Config, services: list[Service]) -> list[Problem]:
@@ -28,10 +28,11 @@ def network_warnings(config: Config, services: list[Service]) -> list[Problem]:
     for svc in services:
         for ext in svc.externals:
             for cidr in ext.cidrs:
-                if cidr.endswith("/0"):
+                if _everything(cidr):
                     where = svc.doc.at(ext.keypath)
+                    shown = nets.canonical(cidr)
                     warnings.append(
-                        Problem(where, ext.keypath, f"egress to {cidr} reaches every address")
+                        Problem(where, ext.keypath, f"egress to {shown} reaches every address")
                     )
             if not cluster_known and any(_overlaps_private(c) for c in ext.cidrs):
                 warnings.append(
@@ -45,9 +46,10 @@ def network_warnings(config: Config, services: list[Service]) -> list[Problem]:
         for rule in svc.ingress:
             where = svc.doc.at(f"{rule.keypath}.from")
             keypath = f"{rule.keypath}.from"
-            if rule.cidr and rule.cidr.endswith("/0"):
+            if rule.cidr and _everything(rule.cidr):
+                shown = nets.canonical(rule.cidr)
                 warnings.append(
-                    Problem(where, keypath, f"ingress from {rule.cidr} accepts every address")
+                    Problem(where, keypath, f"ingress from {shown} accepts every address")
                 )
             if rule.role is None and not rule.cidr and not rule.pod_labels:
                 warnings.append(
