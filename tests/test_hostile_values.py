@@ -220,3 +220,11 @@ def test_cidr_helper_normalizes_and_compares() -> None:
     for bad in ("fe80::1%eth0/128", " 10.0.0.0/8", "010.0.0.0/8", "10.0.0.0/33", "x"):
         with pytest.raises(cidr.CidrError):
             cidr.network(bad)
+
+
+def test_explain_sees_through_mapped_spellings(tmp_path: Path) -> None:
+    project = rendered_project(tmp_path)
+    _with_dependency(project, "0.0.0.0/0")
+    proc = run_cgen(["explain", "shop/api", "[::ffff:169.254.169.254]:443", "."], cwd=project)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "169.254.169.254/32 is excluded (egressExcept)" in proc.stdout

@@ -181,15 +181,10 @@ def _excluded_note(model: NetModel, peer: Peer, ep: Endpoint) -> str | None:
     if not cidr.overlaps(ep.network, peer.cidr):
         return None
     config = model.config
-    sources = (
-        ("egressExcept", config.egress_except),
-        ("podCidrs", config.pod_cidrs),
-        ("serviceCidrs", config.service_cidrs),
-    )
     for text in peer.except_:
         if cidr.overlaps(ep.network, text):
-            named = [k for k, nets in sources if text in {cidr.canonical(n) for n in nets}]
-            keys = named or ["except of the rule"]
+            named = [k for k, n in config.excluded_networks() if cidr.canonical(n) == text]
+            keys = list(dict.fromkeys(named)) or ["except of the rule"]
             return f"{ep.label} lies in {peer.cidr} but {text} is excluded ({', '.join(keys)})"
     return f"{ep.label} is only partly inside {peer.cidr}"
 
