@@ -12,6 +12,7 @@ import typer
 
 import generator
 from generator.errors import CgenError, CheckFailed, ManifestError, Problem
+from generator.model import OUTPUT_FORMATS
 
 app = typer.Typer(
     add_completion=False,
@@ -42,9 +43,9 @@ def _formats(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
     for value in values:
-        if value not in ("kubernetes", "terraform"):
+        if value not in OUTPUT_FORMATS:
             raise typer.BadParameter(
-                f"{value!r}: choose kubernetes or terraform", param_hint="--format"
+                f"{value!r}: choose {' or '.join(OUTPUT_FORMATS)}", param_hint="--format"
             )
     return tuple(dict.fromkeys(values))
 

@@ -62,7 +62,13 @@ def service_folder(project: Project, svc: Service) -> Folder:
         objects["poddisruptionbudget.yaml"] = workload.disruption_budget(svc)
     objects.update(network.service_objects(project, svc))
     objects.update(seccomp.service_objects(project, svc))
-    return Folder(f"{svc.namespace}/{svc.name}", svc.source, objects)
+    skips = workload.checkov_skips(svc)
+    return Folder(
+        f"{svc.namespace}/{svc.name}",
+        svc.source,
+        objects,
+        skips={"deployment.yaml": skips} if skips else {},
+    )
 
 
 def folders(project: Project) -> list[Folder]:

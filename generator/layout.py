@@ -49,3 +49,6 @@ class Folder:
     source: str
     objects: dict[str, dict[str, Any]]
     notes: dict[str, list[str]] = field(default_factory=dict)
+    # checkov checks an object cannot meet, by file name: (check id, reason) pairs. The YAML
+    # carries them as annotations; the Terraform writer turns them into skip comments.
+    skips: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)

@@ -6,11 +6,26 @@ parse.py builds them from validated YAML; checks.py holds the rules across field
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from generator.loader import Document
 
+# Every closed set of the manifest and cgen.yaml: the contract and the CLI take their
+# allowed values from here (get_args), so a value is added in one place.
 Protocol = Literal["TCP", "UDP", "SCTP"]
+Dialect = Literal["kubernetes", "cilium"]
+OutputFormat = Literal["kubernetes", "terraform"]
+SeccompMode = Literal["enforce", "audit"]
+SeccompDelivery = Literal["localhost", "operator"]
+PeerRole = Literal["ingress-controller", "metrics-scraper"]
+PROTOCOLS: tuple[str, ...] = get_args(Protocol)
+DIALECTS: tuple[str, ...] = get_args(Dialect)
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
+SECCOMP_MODES: tuple[str, ...] = get_args(SeccompMode)
+SECCOMP_DELIVERIES: tuple[str, ...] = get_args(SeccompDelivery)
+PEER_ROLES: tuple[str, ...] = get_args(PeerRole)
+DEFAULT_PROTOCOL: Protocol = "TCP"
+DEFAULT_REPLICAS = 1
 PortRef = str | int
 ProbeKind = Literal["http", "grpc", "tcp"]
 
@@ -31,8 +46,8 @@ class Config:
     path: str | None = None
     namespace: str = DEFAULT_NAMESPACE
     out: str | None = None  # relative to cgen.yaml; unset: out/ in the current folder
-    dialect: Literal["kubernetes", "cilium"] = "kubernetes"
-    formats: tuple[str, ...] = ("kubernetes",)
+    dialect: Dialect = "kubernetes"
+    formats: tuple[OutputFormat, ...] = ("kubernetes",)
     profiles: str | None = None
     image_lock: str = "images.lock"
     create_namespaces: bool = True
@@ -40,8 +55,8 @@ class Config:
     dns_labels: tuple[tuple[str, str], ...] = DEFAULT_DNS_LABELS
     egress_except: tuple[str, ...] = DEFAULT_EGRESS_EXCEPT
     writable_size_limit: str = DEFAULT_WRITABLE_SIZE
-    seccomp_mode: Literal["enforce", "audit"] = "enforce"
-    seccomp_delivery: Literal["localhost", "operator"] = "localhost"
+    seccomp_mode: SeccompMode = "enforce"
+    seccomp_delivery: SeccompDelivery = "localhost"
     seccomp_prefix: str = "cgen"
     dns_node_local: str | None = None
     pod_cidrs: tuple[str, ...] = ()
@@ -162,7 +177,7 @@ class Service:
     resources: dict[str, dict[str, str]]
     entrypoint: tuple[str, ...] | None
     build_context: str | None
-    seccomp_mode: Literal["enforce", "audit"] | None
+    seccomp_mode: SeccompMode | None
     # (name, key path) of each declared capability and syscall, in manifest order: the
     # sorted tuples above lose where each was written, which explanations quote.
     capability_keys: tuple[tuple[str, str], ...]

@@ -157,9 +157,12 @@ def load_project(
         user_profiles / "templates" if user_profiles else None,
         f"{display_path(user_profiles)}" if user_profiles else None,
     )
-    if lock is not None and not allow_unpinned:
-        problems += image_checks.unpinned(graph.services, runtimes, lock)
-    problems += image_checks.unlocked(graph.services, runtimes, templates)
+    if not problems and lock is not None:
+        # What the builds need (pinned bases, templates, lock files), once the manifests
+        # themselves are sound: a base image follows from a valid runtime.
+        if not allow_unpinned:
+            problems += image_checks.unpinned(graph.services, runtimes, lock)
+        problems += image_checks.unlocked(graph.services, runtimes, templates)
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(

@@ -91,9 +91,9 @@ def _render(inputs: Path, dialect: str, tmp: Path) -> dict[str, list[dict[str, A
     data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     data["dialect"] = dialect
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    project, _ = generator.load([work])
+    project, _ = generator.load([work], allow_unpinned=True)
     by_kind: dict[str, list[dict[str, Any]]] = {}
-    for artifact in generator.build(project, allow_unpinned=True, formats=("kubernetes",)):
+    for artifact in generator.build(project, formats=("kubernetes",)):
         if artifact.path.endswith(".yaml"):
             assert "&id" not in artifact.content, f"YAML anchor in {artifact.path}"
             obj = yaml.safe_load(artifact.content)

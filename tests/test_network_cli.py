@@ -12,7 +12,6 @@ import yaml
 
 import generator
 from generator.network.explain import explain, matches, parse_endpoint
-from generator.network.model import for_project
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "tests" / "topologies"
@@ -35,8 +34,8 @@ def cgen(*args: str) -> subprocess.CompletedProcess[str]:
 def test_graph_draws_exactly_the_declared_workload_edges(name: str) -> None:
     """The graph's flows between workloads are the edges NCA confirmed (topology.yaml)."""
     spec = yaml.safe_load((TOPOLOGIES / name / "topology.yaml").read_text(encoding="utf-8"))
-    project, _ = generator.load([TOPOLOGIES / name / "manifests"])
-    model = for_project(project)
+    project, _ = generator.load([TOPOLOGIES / name / "manifests"], allow_unpinned=True)
+    model = project.network
     workloads = {f"{s.namespace}/{s.name}": f"{s.namespace}/{s.name}" for s in project.services}
     for peer in spec["peers"]:
         labels = ",".join(f"{k}={v}" for k, v in sorted(peer["labels"].items()))
@@ -127,8 +126,8 @@ def test_explain_errors_are_messages(args: list[str], message: str) -> None:
 
 
 def test_explain_ports_and_protocols() -> None:
-    project, _ = generator.load([TOPOLOGIES / "udp-sctp-named" / "manifests"])
-    model = for_project(project)
+    project, _ = generator.load([TOPOLOGIES / "udp-sctp-named" / "manifests"], allow_unpinned=True)
+    model = project.network
     agent = parse_endpoint("telemetry/agent", model)
     collector = parse_endpoint("collector", model)
     verdict = explain(model, agent, collector, None)
@@ -165,7 +164,7 @@ spec:
 """,
         encoding="utf-8",
     )
-    project, _ = generator.load([tmp_path])
+    project, _ = generator.load([tmp_path], allow_unpinned=True)
     text = "\n".join(str(w) for w in project.warnings)
     assert "spec.dependencies[0]: overlaps private address space" in text
     assert "egress to 0.0.0.0/0 reaches every address" in text
@@ -176,5 +175,5 @@ spec:
         "namespace: shop\npodCidrs: [10.244.0.0/16]\nserviceCidrs: [10.96.0.0/12]\n",
         encoding="utf-8",
     )
-    project, _ = generator.load([tmp_path])
+    project, _ = generator.load([tmp_path], allow_unpinned=True)
     assert "overlaps private address space" not in "\n".join(str(w) for w in project.warnings)

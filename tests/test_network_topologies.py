@@ -21,7 +21,7 @@ from oracles import Edge, k8s_validate, nca_connectivity, nca_forbids, nca_permi
 
 import generator
 from generator.network.explain import Endpoint, explain, parse_endpoint
-from generator.network.model import NetModel, for_project
+from generator.network.model import NetModel
 
 TOPOLOGIES = Path(__file__).parent / "topologies"
 NAMES = sorted(p.name for p in TOPOLOGIES.iterdir() if (p / "topology.yaml").is_file())
@@ -85,9 +85,9 @@ def topology(name: str, root: Path) -> Topology:
 
 def _render(name: str, root: Path) -> Topology:
     folder = TOPOLOGIES / name
-    project, _ = generator.load([folder / "manifests"])
+    project, _ = generator.load([folder / "manifests"], allow_unpinned=True)
     cluster = root / name / "cluster"
-    for artifact in generator.build(project, allow_unpinned=True, formats=("kubernetes",)):
+    for artifact in generator.build(project, formats=("kubernetes",)):
         if artifact.path.endswith(".yaml") and not artifact.path.endswith("kustomization.yaml"):
             path = cluster / artifact.path
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ def _render(name: str, root: Path) -> Topology:
     for peer in peers:
         labels = ",".join(f"{k}={v}" for k, v in sorted(peer["labels"].items()))
         workloads[f"{peer['namespace']}/{peer['name']}"] = f"{peer['namespace']}[{labels}]"
-    return Topology(name, cluster, for_project(project), spec, workloads)
+    return Topology(name, cluster, project.network, spec, workloads)
 
 
 @pytest.fixture(scope="module")

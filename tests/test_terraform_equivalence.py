@@ -51,8 +51,8 @@ def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
 
 def render_both(source: Path, out: Path) -> generator.Project:
     """Write the kubernetes and terraform artifacts of source into out."""
-    project, _ = generator.load([source], out)
-    artifacts = generator.build(project, allow_unpinned=True, formats=("kubernetes", "terraform"))
+    project, _ = generator.load([source], out, allow_unpinned=True)
+    artifacts = generator.build(project, formats=("kubernetes", "terraform"))
     for art in artifacts:
         (out / art.path).parent.mkdir(parents=True, exist_ok=True)
         (out / art.path).write_text(art.content, encoding="utf-8")

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import posixpath
 
+from generator.model import (
+    DIALECTS,
+    OUTPUT_FORMATS,
+    PEER_ROLES,
+    PROTOCOLS,
+    SECCOMP_DELIVERIES,
+    SECCOMP_MODES,
+)
 from generator.network import cidr
 from generator.schema import AnyOf, Bool, Const, Enum, Field, Int, List, Map, Obj, Spec, Str
 
@@ -164,7 +172,7 @@ def port_name() -> Str:
 
 PORT_NUMBER = Int(1, 65535)
 PORT_REF: Spec = AnyOf((port_name(), PORT_NUMBER), "a port name or container port number")
-PROTOCOL = Enum(("TCP", "UDP", "SCTP"))
+PROTOCOL = Enum(PROTOCOLS)
 CIDR = Str(None, "", 43, (_check_cidr,), "an IPv4 or IPv6 network, e.g. 10.0.0.0/16")
 ABS_PATH = Str(None, "", 4096, (_check_abs_path,))
 LABELS = Map(
@@ -234,7 +242,6 @@ INGRESS_FROM = Obj(
     }
 )
 
-PEER_ROLES = ("ingress-controller", "metrics-scraper")
 INGRESS = Obj(
     {
         "from": Field(
@@ -341,7 +348,7 @@ MANIFEST = Obj(
                         Obj(
                             {
                                 "mode": Field(
-                                    Enum(("enforce", "audit")),
+                                    Enum(SECCOMP_MODES),
                                     description="audit logs instead of denying (observe first)",
                                 ),
                             }
@@ -369,8 +376,8 @@ CONFIG = Obj(
             Str(None, "", 4096, (_check_project_path, _check_ms)),
             description="output folder relative to cgen.yaml (default: out/ in the current folder)",
         ),
-        "dialect": Field(Enum(("kubernetes", "cilium")), description="network policy dialect"),
-        "formats": Field(List(Enum(("kubernetes", "terraform")), unique=True, min_items=1)),
+        "dialect": Field(Enum(DIALECTS), description="network policy dialect"),
+        "formats": Field(List(Enum(OUTPUT_FORMATS), unique=True, min_items=1)),
         "profiles": Field(
             Str(None, "", 4096, (_check_project_path, _check_ms)),
             description="folder of the project's own runtime profiles",
@@ -417,9 +424,9 @@ CONFIG = Obj(
         "seccomp": Field(
             Obj(
                 {
-                    "mode": Field(Enum(("enforce", "audit"))),
+                    "mode": Field(Enum(SECCOMP_MODES)),
                     "delivery": Field(
-                        Enum(("localhost", "operator")),
+                        Enum(SECCOMP_DELIVERIES),
                         description="raw JSON for the kubelet, or Security Profiles Operator",
                     ),
                     "localhostPrefix": Field(

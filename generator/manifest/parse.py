@@ -9,11 +9,8 @@ from generator.loader import Document
 from generator.manifest.checks import check_service
 from generator.manifest.contract import CONFIG, MANIFEST
 from generator.model import (
-    DEFAULT_DNS_LABELS,
-    DEFAULT_DNS_NAMESPACE,
-    DEFAULT_EGRESS_EXCEPT,
-    DEFAULT_NAMESPACE,
-    DEFAULT_WRITABLE_SIZE,
+    DEFAULT_PROTOCOL,
+    DEFAULT_REPLICAS,
     Config,
     ExternalDependency,
     IngressRule,
@@ -26,6 +23,9 @@ from generator.model import (
     ServiceDependency,
 )
 from generator.schema import Context
+
+# Every default comes from the model: a key the document leaves out gets the field's default.
+_CONFIG = Config()
 
 
 def _pairs(mapping: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
@@ -46,20 +46,20 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
     seccomp = data.get("seccomp", {})
     config = Config(
         path=doc.path,
-        namespace=data.get("namespace", DEFAULT_NAMESPACE),
+        namespace=data.get("namespace", _CONFIG.namespace),
         out=data.get("out"),
-        dialect=data.get("dialect", "kubernetes"),
-        formats=tuple(data.get("formats", ["kubernetes"])),
+        dialect=data.get("dialect", _CONFIG.dialect),
+        formats=tuple(data.get("formats", _CONFIG.formats)),
         profiles=data.get("profiles"),
-        image_lock=data.get("imageLock", "images.lock"),
-        create_namespaces=data.get("createNamespaces", True),
-        dns_namespace=dns.get("namespace", DEFAULT_DNS_NAMESPACE),
-        dns_labels=_pairs(dns.get("podLabels")) or DEFAULT_DNS_LABELS,
-        egress_except=tuple(data.get("egressExcept", DEFAULT_EGRESS_EXCEPT)),
-        writable_size_limit=data.get("writableSizeLimit", DEFAULT_WRITABLE_SIZE),
-        seccomp_mode=seccomp.get("mode", "enforce"),
-        seccomp_delivery=seccomp.get("delivery", "localhost"),
-        seccomp_prefix=seccomp.get("localhostPrefix", "cgen"),
+        image_lock=data.get("imageLock", _CONFIG.image_lock),
+        create_namespaces=data.get("createNamespaces", _CONFIG.create_namespaces),
+        dns_namespace=dns.get("namespace", _CONFIG.dns_namespace),
+        dns_labels=_pairs(dns.get("podLabels")) or _CONFIG.dns_labels,
+        egress_except=tuple(data.get("egressExcept", _CONFIG.egress_except)),
+        writable_size_limit=data.get("writableSizeLimit", _CONFIG.writable_size_limit),
+        seccomp_mode=seccomp.get("mode", _CONFIG.seccomp_mode),
+        seccomp_delivery=seccomp.get("delivery", _CONFIG.seccomp_delivery),
+        seccomp_prefix=seccomp.get("localhostPrefix", _CONFIG.seccomp_prefix),
         dns_node_local=dns.get("nodeLocal"),
         pod_cidrs=tuple(data.get("podCidrs", ())),
         service_cidrs=tuple(data.get("serviceCidrs", ())),
@@ -96,7 +96,7 @@ def _build(doc: Document, config: Config) -> Service:
             p["name"],
             p["port"],
             p.get("servicePort", p["port"]),
-            p.get("protocol", "TCP"),
+            p.get("protocol", DEFAULT_PROTOCOL),
             f"spec.ports[{i}]",
             p.get("scrape", False),
         )
@@ -118,7 +118,7 @@ def _build(doc: Document, config: Config) -> Service:
             numbers = tuple(p for p in ports_ref or () if isinstance(p, int))
             externals.append(
                 ExternalDependency(
-                    dep.get("host"), cidrs, numbers, dep.get("protocol", "TCP"), keypath
+                    dep.get("host"), cidrs, numbers, dep.get("protocol", DEFAULT_PROTOCOL), keypath
                 )
             )
     ingress = tuple(
@@ -135,7 +135,7 @@ def _build(doc: Document, config: Config) -> Service:
         labels=_pairs(meta.get("labels")),
         runtime=spec["runtime"],
         image=spec["image"],
-        replicas=spec.get("replicas", 1),
+        replicas=spec.get("replicas", DEFAULT_REPLICAS),
         user=spec.get("user"),
         ports=ports,
         dependencies=tuple(deps),

@@ -29,7 +29,6 @@ PROVIDER_SOURCE = "hashicorp/kubernetes"
 PROVIDER_VERSION = "~> 3.0"
 TERRAFORM_VERSION = ">= 1.5"
 MODULE_FILE = "main.tf"
-SKIP_ANNOTATION = "checkov.io/skip"
 
 
 @dataclass(frozen=True)
@@ -279,34 +278,25 @@ def _body(schema: Schema, obj: dict[str, Any], path: str) -> list[Attribute | Bl
     return body
 
 
-def _skip_comments(obj: dict[str, Any]) -> list[Attribute | Block | Comment]:
+def _skip_comments(skips: tuple[tuple[str, str], ...]) -> list[Attribute | Block | Comment]:
     """checkov's terraform runner reads skips from comments, not from annotations."""
-    meta = obj.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, dict) else None
-    if not isinstance(annotations, dict):
-        return []
-    comments: list[Attribute | Block | Comment] = []
-    for key, value in annotations.items():
-        if str(key).startswith(SKIP_ANNOTATION) and isinstance(value, str) and "=" in value:
-            check, reason = value.split("=", 1)
-            comments.append(Comment(f"checkov:skip={check}:{reason}"))
-    return comments
+    return [Comment(f"checkov:skip={check}:{reason}") for check, reason in skips]
 
 
-def resource(obj: dict[str, Any], name: str) -> Block:
+def resource(obj: dict[str, Any], name: str, skips: tuple[tuple[str, str], ...] = ()) -> Block:
     """The provider resource for one Kubernetes object (typed, else kubernetes_manifest)."""
     typed = TYPED.get((str(obj.get("apiVersion")), str(obj.get("kind"))))
     if typed is not None:
         rtype, schema = typed
         rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
         try:
-            return Block("resource", (rtype, name), _skip_comments(obj) + _body(schema, rest, ""))
+            return Block("resource", (rtype, name), _skip_comments(skips) + _body(schema, rest, ""))
         except Unsupported:
             pass
     return Block(
         "resource",
         ("kubernetes_manifest", name),
-        [*_skip_comments(obj), Attribute("manifest", obj)],
+        [*_skip_comments(skips), Attribute("manifest", obj)],
     )
 
 
@@ -353,7 +343,8 @@ def artifacts(project: Project, folders: list[Folder]) -> list[Artifact]:
         blocks = [_requirements(None)]
         for file_name, obj in folder.objects.items():
             stem = file_name.rsplit(".", 1)[0]
-            blocks.append(resource(obj, names.take(module, stem)))
+            skips = folder.skips.get(file_name, ())
+            blocks.append(resource(obj, names.take(module, stem), skips))
         text = document(header_lines(folder.source), blocks)
         result.append(Artifact(f"{folder.path}/{MODULE_FILE}", text))
         body: list[Attribute | Block | Comment] = [Attribute("source", f"./{folder.path}")]

@@ -27,6 +27,13 @@ NO_PROBE_SKIPS = {
 }
 
 
+def checkov_skips(svc: Service) -> tuple[tuple[str, str], ...]:
+    """The checkov checks the Deployment cannot meet, each with the reason (check, reason)."""
+    return tuple(
+        NO_PROBE_SKIPS[kind] for kind in ("liveness", "readiness") if kind not in probes(svc)
+    )
+
+
 def uid(project: Project, svc: Service) -> int:
     """The service's uid (= gid): the manifest's, else the runtime profile's."""
     return svc.user if svc.user is not None else project.runtime(svc).user
@@ -142,13 +149,10 @@ def deployment(project: Project, svc: Service) -> dict[str, Any]:
             }
         }
     meta = metadata(svc)
-    missing = [
-        NO_PROBE_SKIPS[kind] for kind in ("liveness", "readiness") if kind not in probes(svc)
-    ]
-    if missing:
+    skips = checkov_skips(svc)
+    if skips:
         meta["annotations"] = {
-            f"checkov.io/skip{i}": f"{check}={reason}"
-            for i, (check, reason) in enumerate(missing, 1)
+            f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(skips, 1)
         }
     return {
         "apiVersion": "apps/v1",
