@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from generator.errors import Location, ManifestError, Problem, UserError
 from generator.images import checks as image_checks
-from generator.images.lock import ImageLock, read_lock
+from generator.images.lock import ImageLock, is_pinned, read_lock
 from generator.images.templating import Templates, load_templates
 from generator.loader import display_path, load_documents
 from generator.manifest.parse import load_config, load_service
@@ -209,7 +209,7 @@ def _runtimes(
 def _warnings(services: list[Service]) -> list[Problem]:
     warnings: list[Problem] = []
     for svc in services:
-        if "@sha256:" not in svc.image:
+        if not is_pinned(svc.image):
             warnings.append(
                 Problem(
                     svc.doc.at("spec.image"),

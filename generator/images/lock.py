@@ -18,7 +18,12 @@ LOCK = Obj(
         ),
     }
 )
-_HAS_DIGEST = re.compile(r"@sha256:[a-f0-9]{64}$")
+_HAS_DIGEST = re.compile(rf"@{DIGEST}$")
+
+
+def is_pinned(image: str) -> bool:
+    """Whether an image reference names its content by digest (repo[:tag]@sha256:...)."""
+    return _HAS_DIGEST.search(image) is not None
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class ImageLock:
 
     def pin(self, image: str) -> str | None:
         """image@digest, the image itself when it carries a digest, or None when unpinned."""
-        if _HAS_DIGEST.search(image):
+        if is_pinned(image):
             return image
         digest = self.digests.get(image)
         return f"{image}@{digest}" if digest else None
@@ -58,7 +63,7 @@ def render_lock(digests: dict[str, str]) -> str:
 # ---------------------------------------------------------------- image references
 
 DOCKER_HUB = "docker.io"
-_DIGEST_SUFFIX = re.compile(r"@(sha256:[a-f0-9]{64})$")
+_DIGEST_SUFFIX = re.compile(rf"@({DIGEST})$")
 _TAG_SUFFIX = re.compile(r":([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.images.lock import PinResult, compare, write_lock
+from generator.images.lock import PinResult, compare, is_pinned, write_lock
 from generator.project import Project
 
 
@@ -17,7 +17,7 @@ def needed_images(project: Project) -> list[str]:
         for svc in project.graph.services
         for image in (project.runtime(svc).build_image, project.runtime(svc).runtime_image)
     }
-    return sorted(image for image in images if "@sha256:" not in image)
+    return sorted(image for image in images if not is_pinned(image))
 
 
 def resolve(project: Project, plain_http: list[str], timeout: float) -> PinResult:
