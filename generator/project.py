@@ -148,6 +148,9 @@ def load_project(
     services = _load_services(files, config, config_dir, problems)
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
     runtimes = _runtimes(services, profiles, problems)
+    # The capability map is read now, so a broken capabilities.yaml is reported with the
+    # other problems instead of failing a build halfway.
+    _collect(problems, profiles.capability_syscalls)
     graph, graph_problems = build_graph(services)
     problems += graph_problems
     problems += syscalls.validate(services)

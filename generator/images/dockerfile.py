@@ -9,10 +9,8 @@ dependencies from them only.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
+import posixpath
 
-from generator.images.checks import build_context
 from generator.images.lock import mirrored
 from generator.images.templating import Templates, render_template
 from generator.model import Service
@@ -39,8 +37,11 @@ def ignore_template(templates: Templates, profile: RuntimeProfile) -> str:
     return name if templates.has(name) else IGNORE_BASE
 
 
-def _project_relative(project: Project, path: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), project.config_dir.resolve())).as_posix()
+def _context_in_project(svc: Service) -> str | None:
+    """The build context relative to the project folder (svc.source is), without the disk."""
+    if svc.build_context is None:
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(svc.source), svc.build_context))
 
 
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
@@ -57,12 +58,12 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         key=lambda s: (int(s.split("/")[0]), s),
     )
     entrypoint = svc.entrypoint or profile.entrypoint
-    context = build_context(svc)
+    context = _context_in_project(svc)
     return {
         "header": comment(notes).rstrip("\n"),
         # Both relative to the project folder, so the bytes do not depend on where cgen runs.
         "lock_path": one_line(project.config.image_lock),
-        "context": one_line(_project_relative(project, context)) if context else None,
+        "context": one_line(context) if context else None,
         "runtime": profile.name,
         "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
         "build_image": pinned[0],
