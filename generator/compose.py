@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.images import dockerfile
-from generator.layout import MANAGED_BY, NAMESPACE_DIR, Folder, kustomization
+from generator.layout import MANAGED_BY, NAMESPACE_DIR, PATCH_DIR, Folder, kustomization
 from generator.model import Service
 from generator.network import policies as network
 from generator.project import Project
@@ -13,6 +13,7 @@ from generator.seccomp import profile as seccomp
 from generator.serialize import Artifact, yaml_text
 from generator.workload import objects as workload
 from generator.workload import podsecurity
+from generator.workload.pod import checkov_skips
 
 
 def _namespace_object(namespace: str, level: str) -> dict[str, Any]:
@@ -52,22 +53,29 @@ def namespace_folder(project: Project, namespace: str) -> Folder:
 
 def service_folder(project: Project, svc: Service) -> Folder:
     """The Kubernetes objects of one service."""
+    kind_file, workload_object = workload.workload(project, svc)
     objects: dict[str, dict[str, Any]] = {
         "serviceaccount.yaml": workload.service_account(svc),
-        "deployment.yaml": workload.deployment(project, svc),
+        kind_file: workload_object,
     }
+    objects.update(workload.config_maps(svc))
     if svc.ports:
         objects["service.yaml"] = workload.service(svc)
-    if svc.replicas > 1:
+        if svc.stateful:
+            objects["service-headless.yaml"] = workload.headless_service(svc)
+    if svc.replicas > 1 and svc.job is None:
         objects["poddisruptionbudget.yaml"] = workload.disruption_budget(svc)
+    if svc.autoscaling is not None:
+        objects["horizontalpodautoscaler.yaml"] = workload.autoscaler(svc)
     objects.update(network.service_objects(project, svc))
     objects.update(seccomp.service_objects(project, svc))
-    skips = workload.checkov_skips(svc)
+    skips = checkov_skips(svc)
     return Folder(
         f"{svc.namespace}/{svc.name}",
         svc.source,
         objects,
-        skips={"deployment.yaml": skips} if skips else {},
+        skips={kind_file: skips} if skips else {},
+        patches={f"{PATCH_DIR}/{patch.name}": patch.content for patch in svc.patches},
     )
 
 
@@ -88,7 +96,9 @@ def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
         for name, obj in folder.objects.items():
             text = yaml_text(obj, folder.source, folder.notes.get(name))
             artifacts.append(Artifact(f"{folder.path}/{name}", text))
-        resources = kustomization(list(folder.objects))
+        for name, text in folder.patches.items():
+            artifacts.append(Artifact(f"{folder.path}/{name}", text))
+        resources = kustomization(list(folder.objects), list(folder.patches))
         artifacts.append(
             Artifact(f"{folder.path}/kustomization.yaml", yaml_text(resources, folder.source))
         )
@@ -122,5 +132,6 @@ def render(project: Project, formats: tuple[str, ...] | None = None) -> list[Art
         artifacts += terraform.artifacts(project, all_folders)
     for svc in project.graph.services:
         artifacts += seccomp.artifacts(project, svc)
-        artifacts += dockerfile.artifacts(project, svc)
+        if not svc.prebuilt:  # a prebuilt image is run as it is: nothing to build
+            artifacts += dockerfile.artifacts(project, svc)
     return sorted(artifacts)

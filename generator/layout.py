@@ -11,6 +11,8 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "cgen"}
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 # The folder of each namespace's shared objects (Namespace, default deny, DNS egress).
 NAMESPACE_DIR = "_namespace"
+# Where a service folder keeps copies of the user's kustomize patches.
+PATCH_DIR = "patches"
 
 
 def metadata(svc: Service, name: str | None = None) -> dict[str, Any]:
@@ -32,13 +34,16 @@ def namespace_metadata(name: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)}
 
 
-def kustomization(resources: list[str]) -> dict[str, Any]:
-    """A kustomization.yaml listing resources in order."""
-    return {
+def kustomization(resources: list[str], patches: list[str] | None = None) -> dict[str, Any]:
+    """A kustomization.yaml listing resources in order, then the user's patch files."""
+    result: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,
     }
+    if patches:
+        result["patches"] = [{"path": path} for path in patches]
+    return result
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,5 @@ class Folder:
     # checkov checks an object cannot meet, by file name: (check id, reason) pairs. The YAML
     # carries them as annotations; the Terraform writer turns them into skip comments.
     skips: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # The user's kustomize patches: path below the folder -> exact text.
+    patches: dict[str, str] = field(default_factory=dict)

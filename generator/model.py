@@ -24,6 +24,12 @@ OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 SECCOMP_MODES: tuple[str, ...] = get_args(SeccompMode)
 SECCOMP_DELIVERIES: tuple[str, ...] = get_args(SeccompDelivery)
 PEER_ROLES: tuple[str, ...] = get_args(PeerRole)
+AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"]
+ConcurrencyPolicy = Literal["Forbid", "Allow", "Replace"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+ACCESS_MODES: tuple[str, ...] = get_args(AccessMode)
+CONCURRENCY_POLICIES: tuple[str, ...] = get_args(ConcurrencyPolicy)
+SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
 DEFAULT_PROTOCOL: Protocol = "TCP"
 DEFAULT_REPLICAS = 1
 PortRef = str | int
@@ -155,6 +161,89 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class ConfigFile:
+    """One file of a ConfigMap mount: its name and exact text."""
+
+    name: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ConfigMount:
+    """ConfigMap-backed files mounted read-only at mount_path."""
+
+    name: str
+    mount_path: str
+    files: tuple[ConfigFile, ...]
+    keypath: str
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A persistent volume claim template of a StatefulSet."""
+
+    name: str
+    mount_path: str
+    size: str
+    storage_class: str | None
+    access_mode: AccessMode
+    keypath: str
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Run to completion: a Job, or with a schedule a CronJob."""
+
+    schedule: str | None = None
+    time_zone: str | None = None
+    concurrency_policy: ConcurrencyPolicy = "Forbid"
+    backoff_limit: int = 3
+    active_deadline_seconds: int | None = None
+    ttl_seconds_after_finished: int | None = None
+    starting_deadline_seconds: int | None = None
+    successful_history: int | None = None
+    failed_history: int | None = None
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How the Kubernetes Service is reached."""
+
+    type: ServiceType = "ClusterIP"
+    source_ranges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    """A HorizontalPodAutoscaler: replica bounds and utilization targets (percent)."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu: int | None
+    memory: int | None
+
+
+@dataclass(frozen=True)
+class PodPlacement:
+    """Pod annotations and scheduling hints."""
+
+    annotations: tuple[tuple[str, str], ...] = ()
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[tuple[tuple[str, str | int], ...], ...] = ()
+    topology_spread: tuple[tuple[tuple[str, str | int], ...], ...] = ()
+    priority_class: str | None = None
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A kustomize patch kept beside the manifests, copied into the output."""
+
+    name: str
+    content: str
+    keypath: str
+
+
+@dataclass(frozen=True)
 class Service:
     """One validated manifest."""
 
@@ -183,6 +272,25 @@ class Service:
     capability_keys: tuple[tuple[str, str], ...]
     syscall_keys: tuple[tuple[str, str], ...]
     doc: Document = field(compare=False, repr=False)
+    # Real-system fields (docs/real-systems.md); their defaults leave a manifest that does
+    # not use them exactly as it was.
+    prebuilt: bool = False
+    command: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    config: tuple[ConfigMount, ...] = ()
+    storage: tuple[Volume, ...] = ()
+    peer_ports: tuple[PortRef, ...] = ()
+    job: JobSpec | None = None
+    exposure: Exposure | None = None
+    autoscaling: Autoscaling | None = None
+    pod: PodPlacement = PodPlacement()
+    patches: tuple[Patch, ...] = ()
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the service keeps data on persistent volumes (a StatefulSet)."""
+        return bool(self.storage) and self.job is None
 
     @property
     def source(self) -> str:

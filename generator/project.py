@@ -12,8 +12,9 @@ from generator.errors import Location, ManifestError, Problem, UserError
 from generator.images import checks as image_checks
 from generator.images.lock import ImageLock, is_pinned, read_lock
 from generator.images.templating import Templates, load_templates
-from generator.loader import display_path, load_documents
-from generator.manifest.parse import load_config, load_service
+from generator.loader import Document, display_path, load_documents
+from generator.manifest import files as manifest_files
+from generator.manifest.parse import RuntimeDefaults, load_config, load_service
 from generator.manifest.resolve import Graph, build_graph
 from generator.model import Config, Service
 from generator.network.model import NetModel, build_model
@@ -98,18 +99,44 @@ def _load_config(paths: list[Path]) -> tuple[Config, Path | None]:
     return config, config_file
 
 
+def _defaults(doc: Document, profiles: ProfileSet) -> RuntimeDefaults | None:
+    """What the manifest's runtime profile fills in (None while the runtime is unknown)."""
+    spec = doc.data.get("spec") if isinstance(doc.data, dict) else None
+    runtime = spec.get("runtime") if isinstance(spec, dict) else None
+    if not isinstance(runtime, str):
+        return None
+    try:
+        profile = profiles.get(runtime)
+    except ManifestError:  # a broken profile: _runtimes reports it with the rest
+        return None
+    if profile is None:
+        return None
+    return RuntimeDefaults(profile.defaults, profile.prebuilt)
+
+
 def _load_services(
-    files: list[Path], config: Config, config_dir: Path, problems: list[Problem]
+    files: list[Path],
+    config: Config,
+    config_dir: Path,
+    profiles: ProfileSet,
+    problems: list[Problem],
 ) -> list[Service]:
+    loaded = [(file, *load_documents(file, display_path(file))) for file in files]
+    # A file that a manifest names (a config file, a kustomize patch) is not a manifest.
+    named = {
+        path for file, docs, _ in loaded for doc in docs for path in manifest_files.named(doc, file)
+    }
     services: list[Service] = []
-    for file in files:
-        docs, file_problems = load_documents(file, display_path(file))
+    for file, docs, file_problems in loaded:
+        if file.resolve() in named:
+            continue
         problems += file_problems
         if not docs and not file_problems:
             problems.append(Problem(Location(display_path(file)), "", "empty file"))
         for doc in docs:
             doc.source = Path(os.path.relpath(file.resolve(), config_dir.resolve())).as_posix()
-            svc, svc_problems = load_service(doc, config)
+            read = manifest_files.reader(file, config_dir)
+            svc, svc_problems = load_service(doc, config, _defaults(doc, profiles), read)
             problems += svc_problems
             if svc is not None:
                 services.append(svc)
@@ -145,8 +172,8 @@ def load_project(
             "no manifests found (*.yaml or *.yml) in " + ", ".join(display_path(p) for p in paths)
         )
     problems: list[Problem] = []
-    services = _load_services(files, config, config_dir, problems)
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
+    services = _load_services(files, config, config_dir, profiles, problems)
     runtimes = _runtimes(services, profiles, problems)
     # The capability map is read now, so a broken capabilities.yaml is reported with the
     # other problems instead of failing a build halfway.
@@ -163,9 +190,12 @@ def load_project(
     if not problems and lock is not None:
         # What the builds need (pinned bases, templates, lock files), once the manifests
         # themselves are sound: a base image follows from a valid runtime.
+        # Only what cgen builds has base images, templates and lock files to check.
+        built = [svc for svc in graph.services if not svc.prebuilt]
+        built_runtimes = {svc.runtime: runtimes[svc.runtime] for svc in built}
         if not allow_unpinned:
-            problems += image_checks.unpinned(graph.services, runtimes, lock)
-        problems += image_checks.unlocked(graph.services, runtimes, templates)
+            problems += image_checks.unpinned(built, built_runtimes, lock)
+        problems += image_checks.unlocked(built, built_runtimes, templates)
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(

@@ -17,7 +17,7 @@ from generator.model import Service
 from generator.project import Project
 from generator.runtime.profiles import RuntimeProfile
 from generator.serialize import Artifact, comment, header_lines, one_line
-from generator.workload.objects import uid
+from generator.workload.pod import uid
 
 IGNORE_BASE = "base.dockerignore.j2"
 # BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile given with -f before the

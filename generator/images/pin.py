@@ -15,6 +15,7 @@ def needed_images(project: Project) -> list[str]:
     images = {
         image
         for svc in project.graph.services
+        if not svc.prebuilt
         for image in (project.runtime(svc).build_image, project.runtime(svc).runtime_image)
     }
     return sorted(image for image in images if not is_pinned(image))

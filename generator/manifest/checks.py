@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
+from generator.manifest.checks_workload import check_workload
 from generator.model import Config, PortRef, Service
 from generator.network import cidr as nets
 from generator.schema import Context
@@ -11,12 +14,18 @@ RESERVED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/managed-by")
 
 def check_service(svc: Service, config: Config, ctx: Context) -> None:
     """Record every cross-field problem of one service."""
+    if svc.ports and not svc.name[:1].isalpha():
+        # A service that listens gets a Service object, whose name Kubernetes wants as a
+        # DNS-1035 label: a letter first.
+        ctx.fail("metadata.name", "names a Service, so it must start with a letter (DNS-1035)")
+    _check_resources(svc, ctx)
     for key, _ in svc.labels:
         if key in RESERVED_LABELS:
             ctx.fail(
                 f"metadata.labels.{key}", "is set by cgen and used as a policy selector", key=True
             )
     _check_ports(svc, ctx)
+    check_workload(svc, ctx)
     _check_dependencies(svc, config, ctx)
     _check_ingress(svc, config, ctx)
     mounts: dict[str, str] = {}
@@ -154,3 +163,35 @@ def _check_excepts(cidr: str, excepts: tuple[str, ...], keypath: str, ctx: Conte
     for j, text in enumerate(excepts):
         if not nets.strictly_within(text, cidr):
             ctx.fail(f"{keypath}[{j}]", f"{text} is not strictly inside {cidr}")
+
+
+_SUFFIXES = {"m": Decimal("0.001"), "k": Decimal(1000), "M": Decimal(1000) ** 2}
+_SUFFIXES |= {"G": Decimal(1000) ** 3, "T": Decimal(1000) ** 4, "Ki": Decimal(1024)}
+_SUFFIXES |= {"Mi": Decimal(1024) ** 2, "Gi": Decimal(1024) ** 3, "Ti": Decimal(1024) ** 4}
+
+
+def _quantity(text: str) -> Decimal | None:
+    """A Kubernetes quantity as a number (the forms the contract allows), else None."""
+    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)], _SUFFIXES[suffix]
+            break
+    else:
+        scale = Decimal(1)
+    try:
+        return Decimal(text) * scale
+    except InvalidOperation:
+        return None
+
+
+def _check_resources(svc: Service, ctx: Context) -> None:
+    # The API server refuses a container whose request exceeds its limit.
+    requests = svc.resources.get("requests", {})
+    limits = svc.resources.get("limits", {})
+    for key in sorted(set(requests) & set(limits)):
+        low, high = _quantity(requests[key]), _quantity(limits[key])
+        if low is not None and high is not None and low > high:
+            ctx.fail(
+                f"spec.resources.requests.{key}",
+                f"{requests[key]} is more than the limit {limits[key]} (Kubernetes refuses it)",
+            )

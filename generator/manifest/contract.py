@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
+from generator.manifest.workload_contract import WORKLOAD_FIELDS
 from generator.model import (
     DIALECTS,
     OUTPUT_FORMATS,
@@ -126,6 +127,52 @@ def _check_hostname(value: str) -> str | None:
         return "must be at most 253 characters"
     if "." not in value:
         return "must be a fully qualified DNS name (with a dot)"
+    if any(len(part) > 63 for part in value.split(".")):
+        return "each dot-separated part of a DNS name must be at most 63 characters"
+    return None
+
+
+def _check_label_key(value: str) -> str | None:
+    # Kubernetes: an optional DNS subdomain prefix (<= 253) and a name (<= 63).
+    prefix, _, label = value.rpartition("/")
+    if len(label) > 63:
+        return f"the name part of a label key must be at most 63 characters (has {len(label)})"
+    if len(prefix) > 253:
+        return f"the prefix of a label key must be at most 253 characters (has {len(prefix)})"
+    return None
+
+
+# The kubelet and the runtime own these: an emptyDir or secret volume there would hide the
+# kernel's interfaces or the files the kubelet manages (runc refuses mounts below /proc).
+_NO_MOUNT_BELOW = ("/proc", "/sys", "/dev")
+_NO_MOUNT_AT = (
+    "/etc",
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/var/run/secrets/kubernetes.io",
+    "/run/secrets/kubernetes.io",
+)
+
+
+def _check_mount_point(value: str) -> str | None:
+    if value == "/dev/shm":
+        return "must not be /dev/shm: the container runtime already mounts a writable tmpfs there"
+    for top in _NO_MOUNT_BELOW:
+        if value == top or value.startswith(top + "/"):
+            return f"must not be {top} or below it (the kernel's interfaces live there)"
+    if value == "/etc":
+        return "must not be /etc: an empty folder there hides the image's configuration"
+    if value in _NO_MOUNT_AT or value.startswith("/var/run/secrets/kubernetes.io/"):
+        return f"must not be {value}: the kubelet manages what is mounted there"
+    return None
+
+
+def _check_descending(value: str) -> str | None:
+    # The kubelet refuses a localhostProfile with '..' parts; '.' and '//' are refused too
+    # so one profile has one spelling.
+    if any(part in ("", ".", "..") for part in value.split("/")):
+        return "must be a relative path without '.', '..' or empty parts"
     return None
 
 
@@ -175,8 +222,10 @@ PORT_REF: Spec = AnyOf((port_name(), PORT_NUMBER), "a port name or container por
 PROTOCOL = Enum(PROTOCOLS)
 CIDR = Str(None, "", 43, (_check_cidr,), "an IPv4 or IPv6 network, e.g. 10.0.0.0/16")
 ABS_PATH = Str(None, "", 4096, (_check_abs_path,))
+MOUNT_PATH = Str(None, "", 4096, (_check_abs_path, _check_mount_point))
 LABELS = Map(
-    Str(LABEL_KEY, "a Kubernetes label key", 316), Str(LABEL_VALUE, "a Kubernetes label value", 63)
+    Str(LABEL_KEY, "a Kubernetes label key", 317, (_check_label_key,)),
+    Str(LABEL_VALUE, "a Kubernetes label value", 63),
 )
 CAPABILITY = Enum(CAPABILITIES, "a Linux capability without the CAP_ prefix")
 QUANTITIES = Obj(
@@ -254,6 +303,76 @@ INGRESS = Obj(
     }
 )
 
+PORT = Obj(
+    {
+        "name": Field(port_name(), True),
+        "port": Field(PORT_NUMBER, True),
+        "servicePort": Field(PORT_NUMBER),
+        "protocol": Field(PROTOCOL),
+        "scrape": Field(Bool(), description="the metrics scraper of cgen.yaml may call it"),
+    }
+)
+SECRET = Obj(
+    {
+        "secret": Field(Str(DNS_SUBDOMAIN, "a Kubernetes Secret name", 253), True),
+        "mountPath": Field(MOUNT_PATH, True),
+    }
+)
+BUILD = Obj(
+    {
+        "entrypoint": Field(List(Str(None, "", 4096, (_check_text,)), min_items=1)),
+        "context": Field(
+            Str(None, "", 4096, (_check_path_text, _check_ms)),
+            description="build context folder, relative to the manifest",
+        ),
+        "prebuilt": Field(
+            Bool(),
+            description="run the image as it is: no Dockerfile; the image must be pinned by digest",
+        ),
+    }
+)
+
+MANIFEST_SPEC = Obj(
+    {
+        "runtime": Field(
+            name(
+                "a runtime profile: python, node, go, java, dotnet, static, "
+                "a server (postgresql, redis, nginx, memcached, mariadb, rabbitmq), "
+                "or one of the project's own"
+            ),
+            True,
+        ),
+        "image": Field(
+            Str(IMAGE, "an image reference (repository[:tag][@sha256:digest])", 512), True
+        ),
+        "replicas": Field(Int(0, 1000)),
+        "user": Field(Int(10000, 2147483647), description="uid = gid; >= 10000"),
+        "ports": Field(List(PORT)),
+        "dependencies": Field(List(DEPENDENCY)),
+        "ingress": Field(List(INGRESS)),
+        "capabilities": Field(List(CAPABILITY, unique=True)),
+        "syscalls": Field(List(Str(SYSCALL, "a syscall name"), unique=True)),
+        "writablePaths": Field(List(MOUNT_PATH, unique=True)),
+        "secrets": Field(List(SECRET)),
+        "probes": Field(
+            Obj({"readiness": Field(PROBE), "liveness": Field(PROBE), "startup": Field(PROBE)})
+        ),
+        "resources": Field(Obj({"requests": Field(QUANTITIES), "limits": Field(QUANTITIES)})),
+        "build": Field(BUILD),
+        "seccomp": Field(
+            Obj(
+                {
+                    "mode": Field(
+                        Enum(SECCOMP_MODES),
+                        description="audit logs instead of denying (observe first)",
+                    ),
+                }
+            )
+        ),
+        **WORKLOAD_FIELDS,
+    }
+)
+
 MANIFEST = Obj(
     {
         "apiVersion": Field(Const("cgen/v1"), True),
@@ -270,94 +389,7 @@ MANIFEST = Obj(
             ),
             True,
         ),
-        "spec": Field(
-            Obj(
-                {
-                    "runtime": Field(
-                        name(
-                            "a runtime profile: python, node, go, java, dotnet, static, "
-                            "or one of the project's own"
-                        ),
-                        True,
-                    ),
-                    "image": Field(
-                        Str(IMAGE, "an image reference (repository[:tag][@sha256:digest])", 512),
-                        True,
-                    ),
-                    "replicas": Field(Int(0, 1000)),
-                    "user": Field(Int(10000, 2147483647), description="uid = gid; >= 10000"),
-                    "ports": Field(
-                        List(
-                            Obj(
-                                {
-                                    "name": Field(port_name(), True),
-                                    "port": Field(PORT_NUMBER, True),
-                                    "servicePort": Field(PORT_NUMBER),
-                                    "protocol": Field(PROTOCOL),
-                                    "scrape": Field(
-                                        Bool(),
-                                        description="the metrics scraper of cgen.yaml may call it",
-                                    ),
-                                }
-                            )
-                        )
-                    ),
-                    "dependencies": Field(List(DEPENDENCY)),
-                    "ingress": Field(List(INGRESS)),
-                    "capabilities": Field(List(CAPABILITY, unique=True)),
-                    "syscalls": Field(List(Str(SYSCALL, "a syscall name"), unique=True)),
-                    "writablePaths": Field(List(ABS_PATH, unique=True)),
-                    "secrets": Field(
-                        List(
-                            Obj(
-                                {
-                                    "secret": Field(
-                                        Str(DNS_SUBDOMAIN, "a Kubernetes Secret name", 253), True
-                                    ),
-                                    "mountPath": Field(ABS_PATH, True),
-                                }
-                            )
-                        )
-                    ),
-                    "probes": Field(
-                        Obj(
-                            {
-                                "readiness": Field(PROBE),
-                                "liveness": Field(PROBE),
-                                "startup": Field(PROBE),
-                            }
-                        )
-                    ),
-                    "resources": Field(
-                        Obj({"requests": Field(QUANTITIES), "limits": Field(QUANTITIES)})
-                    ),
-                    "build": Field(
-                        Obj(
-                            {
-                                "entrypoint": Field(
-                                    List(Str(None, "", 4096, (_check_text,)), min_items=1)
-                                ),
-                                "context": Field(
-                                    Str(None, "", 4096, (_check_path_text, _check_ms)),
-                                    description="build context folder, relative to the manifest",
-                                ),
-                            }
-                        )
-                    ),
-                    "seccomp": Field(
-                        Obj(
-                            {
-                                "mode": Field(
-                                    Enum(SECCOMP_MODES),
-                                    description="audit logs instead of denying (observe first)",
-                                ),
-                            }
-                        )
-                    ),
-                }
-            ),
-            True,
-        ),
+        "spec": Field(MANIFEST_SPEC, True),
     },
     description="A cgen service manifest (cgen/v1)",
 )
@@ -430,7 +462,12 @@ CONFIG = Obj(
                         description="raw JSON for the kubelet, or Security Profiles Operator",
                     ),
                     "localhostPrefix": Field(
-                        Str(r"[a-z0-9]([-a-z0-9_./]*[a-z0-9])?", "a relative path", 200),
+                        Str(
+                            r"[a-z0-9]([-a-z0-9_./]*[a-z0-9])?",
+                            "a relative path",
+                            200,
+                            (_check_descending,),
+                        ),
                         description="folder below /var/lib/kubelet/seccomp",
                     ),
                 }

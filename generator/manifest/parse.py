@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import Problem
 from generator.loader import Document
+from generator.manifest import parse_workload as workload
 from generator.manifest.checks import check_service
 from generator.manifest.contract import CONFIG, MANIFEST
 from generator.model import (
@@ -14,6 +18,7 @@ from generator.model import (
     Config,
     ExternalDependency,
     IngressRule,
+    Patch,
     Port,
     Probe,
     ProbeKind,
@@ -77,19 +82,59 @@ def _role(data: dict[str, Any] | None) -> Role | None:
     return Role(data["namespace"], _pairs(data["podLabels"]))
 
 
-def load_service(doc: Document, config: Config) -> tuple[Service | None, list[Problem]]:
+# Reads a file a manifest names (relative to the manifest): its text, or why it cannot be.
+FileReader = Callable[[str], tuple[str | None, str | None]]
+
+
+@dataclass(frozen=True)
+class RuntimeDefaults:
+    """What a runtime profile fills in for a manifest: spec keys it leaves out, prebuilt."""
+
+    spec: dict[str, Any] = field(default_factory=dict)
+    prebuilt: bool = False
+
+
+def load_service(
+    doc: Document,
+    config: Config,
+    defaults: RuntimeDefaults | None = None,
+    read: FileReader | None = None,
+) -> tuple[Service | None, list[Problem]]:
     """Validate one manifest document and build its Service; None when it is invalid."""
     ctx = Context(doc)
     if not MANIFEST.check(doc.data, "", ctx):
         return None, ctx.problems
-    service = _build(doc, config)
+    files = _read_files(doc.data["spec"], read, ctx)
+    service = _build(doc, config, defaults or RuntimeDefaults(), files)
     check_service(service, config, ctx)
     return (None if ctx.problems else service), ctx.problems
 
 
-def _build(doc: Document, config: Config) -> Service:
+def _read_files(spec: dict[str, Any], read: FileReader | None, ctx: Context) -> dict[str, str]:
+    """The text of every file the manifest names (config files, patches), by key path."""
+    wanted = [
+        (f"spec.config[{i}].files.{name}", value["file"])
+        for i, entry in enumerate(spec.get("config", []))
+        for name, value in sorted(entry["files"].items())
+        if isinstance(value, dict)
+    ]
+    wanted += [(f"spec.patches[{i}]", path) for i, path in enumerate(spec.get("patches", []))]
+    found: dict[str, str] = {}
+    for keypath, path in wanted:
+        text, error = read(path) if read is not None else (None, "files cannot be read here")
+        if text is None:
+            ctx.fail(keypath, error or f"{path}: cannot be read")
+        else:
+            found[keypath] = text
+    return found
+
+
+def _build(
+    doc: Document, config: Config, defaults: RuntimeDefaults, files: dict[str, str]
+) -> Service:
     meta: dict[str, Any] = doc.data["metadata"]
-    spec: dict[str, Any] = doc.data["spec"]
+    # A runtime profile's defaults fill the spec keys the manifest leaves out.
+    spec: dict[str, Any] = {**defaults.spec, **doc.data["spec"]}
     namespace = meta.get("namespace", config.namespace)
     ports = tuple(
         Port(
@@ -153,6 +198,23 @@ def _build(doc: Document, config: Config) -> Service:
         capability_keys=_keyed(spec.get("capabilities", []), "spec.capabilities"),
         syscall_keys=_keyed(spec.get("syscalls", []), "spec.syscalls"),
         doc=doc,
+        prebuilt=defaults.prebuilt or build.get("prebuilt", False),
+        command=tuple(spec["command"]) if "command" in spec else None,
+        args=tuple(spec["args"]) if "args" in spec else None,
+        env=tuple(sorted(spec.get("env", {}).items())),
+        config=workload.config_mounts(spec, files),
+        storage=workload.volumes(spec),
+        peer_ports=tuple(spec.get("peerPorts", ())),
+        job=workload.job(spec),
+        exposure=workload.exposure(spec),
+        autoscaling=workload.autoscaling(spec, spec.get("replicas", DEFAULT_REPLICAS)),
+        pod=workload.placement(spec),
+        patches=tuple(
+            Patch(
+                posixpath.basename(path), files.get(f"spec.patches[{i}]", ""), f"spec.patches[{i}]"
+            )
+            for i, path in enumerate(spec.get("patches", []))
+        ),
     )
 
 

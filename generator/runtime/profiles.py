@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, ManifestError, Problem
 from generator.loader import Document
-from generator.manifest.contract import CPU, IMAGE, MEMORY, SYSCALL, name
+from generator.manifest.contract import CPU, IMAGE, MANIFEST_SPEC, MEMORY, SYSCALL, name
 from generator.runtime.shipped import profiles_root
 from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
 from generator.seccomp.names import known_syscalls
@@ -23,28 +23,68 @@ _QUANTITIES = Obj(
     }
 )
 
+# What a prebuilt profile may fill in for a manifest: the manifest's own field specs.
+_DEFAULT_KEYS = (
+    "ports",
+    "probes",
+    "writablePaths",
+    "storage",
+    "env",
+    "command",
+    "args",
+    "config",
+    "peerPorts",
+)
+_BUILD_KEYS = ("images", "template", "entrypoint", "lockfiles", "lockHint")
+
 PROFILE = Obj(
     {
         "name": Field(name(), True),
         "description": Field(Str(max_len=500), True),
+        "prebuilt": Field(
+            Bool(), description="a server run from its own image: no Dockerfile is written"
+        ),
         "user": Field(Int(10000, 2147483647), True),
-        "images": Field(Obj({"build": Field(_IMAGE, True), "runtime": Field(_IMAGE, True)}), True),
-        "template": Field(Str(r"[A-Za-z0-9_.-]+", "a template file name", 100), True),
-        "entrypoint": Field(List(Str(max_len=4096), min_items=1), True),
+        "images": Field(Obj({"build": Field(_IMAGE, True), "runtime": Field(_IMAGE, True)})),
+        "template": Field(Str(r"[A-Za-z0-9_.-]+", "a template file name", 100)),
+        "entrypoint": Field(List(Str(max_len=4096), min_items=1)),
         "lockfiles": Field(
             List(
                 Str(r"(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_.*/-]*", "a relative file path", 100),
                 min_items=1,
-            ),
-            True,
+            )
         ),
-        "lockHint": Field(Str(max_len=500), True),
+        "lockHint": Field(Str(max_len=500)),
         "seccomp": Field(name(), True),
         "resources": Field(
             Obj({"requests": Field(_QUANTITIES, True), "limits": Field(_QUANTITIES, True)}), True
         ),
+        "defaults": Field(
+            Obj({key: MANIFEST_SPEC.fields[key] for key in _DEFAULT_KEYS}),
+            description="spec fields filled in for manifests that leave them out",
+        ),
     }
 )
+
+
+def _check_kind(doc: Document, data: dict[str, Any]) -> None:
+    """A built runtime needs its build keys; a prebuilt one has none of them."""
+    prebuilt = data.get("prebuilt", False)
+    problems = [
+        Problem(doc.at(key) if prebuilt else doc.at(""), key, message)
+        for key in _BUILD_KEYS
+        for message in [
+            "a prebuilt profile builds nothing: remove it"
+            if prebuilt and key in data
+            else "is required (or set prebuilt: true)"
+            if not prebuilt and key not in data
+            else ""
+        ]
+        if message
+    ]
+    if problems:
+        raise ManifestError(problems=problems)
+
 
 SECCOMP = Obj(
     {
@@ -118,6 +158,9 @@ class RuntimeProfile:
     lock_hint: str
     seccomp: SeccompBaseline
     resources: dict[str, dict[str, str]]
+    prebuilt: bool = False
+    # Spec keys (manifest YAML, already validated) a manifest of this runtime leaves out.
+    defaults: dict[str, Any] = field(default_factory=dict)
 
 
 class ProfileSet:
@@ -163,6 +206,7 @@ class ProfileSet:
         if doc is None:
             return None
         data: dict[str, Any] = doc.data
+        _check_kind(doc, data)
         if data["name"] != runtime:
             raise ManifestError(
                 problems=[Problem(doc.at("name"), "name", f"must equal the file name ({runtime})")]
@@ -197,14 +241,16 @@ class ProfileSet:
             path=doc.path,
             description=data["description"],
             user=data["user"],
-            build_image=data["images"]["build"],
-            runtime_image=data["images"]["runtime"],
-            template=data["template"],
-            entrypoint=tuple(data["entrypoint"]),
-            lockfiles=tuple(data["lockfiles"]),
-            lock_hint=data["lockHint"],
+            build_image=data.get("images", {}).get("build", ""),
+            runtime_image=data.get("images", {}).get("runtime", ""),
+            template=data.get("template", ""),
+            entrypoint=tuple(data.get("entrypoint", ())),
+            lockfiles=tuple(data.get("lockfiles", ())),
+            lock_hint=data.get("lockHint", ""),
             seccomp=baseline,
             resources={k: dict(v) for k, v in data["resources"].items()},
+            prebuilt=data.get("prebuilt", False),
+            defaults=dict(data.get("defaults", {})),
         )
 
     def capability_syscalls(self) -> dict[str, tuple[str, ...]]:
