@@ -284,8 +284,15 @@ class Map(Spec):
         ok = True
         for name, item in value.items():
             child = join(keypath, name)
-            if not self.key.check(name, child, Context(ctx.doc)):
-                ctx.fail(child, f"key {name!r} is not {self.key.hint or 'valid'}", key=True)
+            trial = Context(ctx.doc)
+            if not self.key.check(name, child, trial):
+                # The key's own reason when it has one (too long, a name part over 63...).
+                reason = trial.problems[0].message if trial.problems else ""
+                if not reason or reason.startswith(repr(name)):
+                    reason = f" is not {self.key.hint or 'valid'}"
+                else:
+                    reason = f": {reason}"
+                ctx.fail(child, f"key {name!r}{reason}", key=True)
                 ok = False
             ok = self.value.check(item, child, ctx) and ok
         return ok

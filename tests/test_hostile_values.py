@@ -312,3 +312,90 @@ def test_a_template_that_follows_the_hardening_renders(tmp_path: Path) -> None:
     run_cgen(["render", "."], cwd=project, check=True)
     written = (project / "out" / "shop" / "api" / "Dockerfile").read_text()
     assert "USER 65532:65532\n" in written and "RUN <<EOF\nUSER root\nEOF\n" in written
+
+
+# -- class 5: values Kubernetes (or the kubelet, or runc) would refuse are refused at load -----
+
+LONG = "a" * 64
+
+
+def _in_metadata(extra: str) -> str:
+    return BASE.replace("  namespace: shop\n", f"  namespace: shop\n{extra}")
+
+
+REFUSED_VALUES = [
+    (_in_metadata(f"  labels: {{{LONG}: x}}\n"), f"metadata.labels.{LONG}: key", "name part"),
+    (_in_metadata(f"  labels: {{example.com/{LONG}: x}}\n"), "metadata.labels.", "name part"),
+    (_in_metadata(f"  labels: {{{'b' * 254}/x: x}}\n"), "metadata.labels.", "at most 253"),
+    (_in_metadata("  labels: {a: " + LONG + "}\n"), "metadata.labels.a:", "at most 63"),
+    (BASE.replace("name: api", "name: 1api"), "metadata.name:", "start with a letter"),
+    (BASE + "  writablePaths: [/proc]\n", "spec.writablePaths[0]:", "must not be /proc"),
+    (BASE + "  writablePaths: [/proc/sys/net]\n", "spec.writablePaths[0]:", "/proc or below"),
+    (BASE + "  writablePaths: [/sys]\n", "spec.writablePaths[0]:", "must not be /sys"),
+    (BASE + "  writablePaths: [/sys/fs/cgroup]\n", "spec.writablePaths[0]:", "/sys or below"),
+    (BASE + "  writablePaths: [/dev]\n", "spec.writablePaths[0]:", "must not be /dev"),
+    (BASE + "  writablePaths: [/dev/shm]\n", "spec.writablePaths[0]:", "already mounts"),
+    (BASE + "  writablePaths: [/etc]\n", "spec.writablePaths[0]:", "must not be /etc"),
+    (BASE + "  writablePaths: [/etc/resolv.conf]\n", "spec.writablePaths[0]:", "kubelet"),
+    (BASE + "  writablePaths: [/]\n", "spec.writablePaths[0]:", "below /"),
+    (BASE + "  writablePaths: [/tmp/../proc]\n", "spec.writablePaths[0]:", "normalized"),
+    (
+        BASE + "  secrets: [{secret: s, mountPath: /var/run/secrets/kubernetes.io/x}]\n",
+        "spec.secrets[0].mountPath:",
+        "kubelet",
+    ),
+    (BASE + "  secrets: [{secret: s, mountPath: /dev/s}]\n", "spec.secrets[0].mountPath:", "/dev"),
+    (
+        BASE + f"  dependencies: [{{host: {LONG}.example.com, cidrs: [1.2.3.4/32], ports: [1]}}]\n",
+        "spec.dependencies[0].host:",
+        "at most 63",
+    ),
+    (
+        BASE + "  resources: {requests: {memory: 1Gi}, limits: {memory: 512Mi}}\n",
+        "spec.resources.requests.memory:",
+        "more than the limit 512Mi",
+    ),
+    (
+        BASE + "  resources: {requests: {cpu: '2'}, limits: {cpu: 1500m}}\n",
+        "spec.resources.requests.cpu:",
+        "more than the limit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("manifest", "key", "needle"), REFUSED_VALUES)
+def test_values_kubernetes_would_refuse_are_located_errors(
+    tmp_path: Path, manifest: str, key: str, needle: str
+) -> None:
+    project = rendered_project(tmp_path)
+    (project / "api.yaml").write_text(manifest, encoding="utf-8")
+    refused(project, "api.yaml", key, needle)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "needle"),
+    [
+        ("a/../b", "without '.', '..' or empty parts"),
+        ("cgen/..", "is not a relative path"),
+        ("../x", "is not a relative path"),
+        ("a//b", "without '.', '..' or empty parts"),
+        ("a/./b", "without '.', '..' or empty parts"),
+    ],
+)
+def test_a_seccomp_prefix_cannot_leave_the_kubelet_folder(
+    tmp_path: Path, prefix: str, needle: str
+) -> None:
+    project = rendered_project(tmp_path)
+    config = f"profiles: own\nseccomp: {{localhostPrefix: '{prefix}'}}\n"
+    (project / "cgen.yaml").write_text(config, encoding="utf-8")
+    refused(project, "cgen.yaml", "seccomp.localhostPrefix: ", needle)
+
+
+def test_values_at_the_limits_are_accepted(tmp_path: Path) -> None:
+    project = rendered_project(tmp_path)
+    manifest = _in_metadata(f"  labels: {{{'p' * 253}/{'n' * 63}: {'v' * 63}}}\n") + (
+        "  writablePaths: [/tmp, /var/cache/app, /devices, /etc-app]\n"
+        "  resources: {requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: '0.5', memory: 512Mi}}\n"
+    )
+    (project / "api.yaml").write_text(manifest, encoding="utf-8")
+    run_cgen(["render", "."], cwd=project, check=True)
