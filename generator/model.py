@@ -70,6 +70,7 @@ class Config:
     ingress_controller: Role | None = None
     metrics_scraper: Role | None = None
     registry_mirrors: tuple[tuple[str, str], ...] = ()
+    unmanaged: tuple[Unmanaged, ...] = ()
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
     doc: Document | None = field(default=None, compare=False, repr=False)
 
@@ -80,6 +81,21 @@ class Config:
             + [("podCidrs", c) for c in self.pod_cidrs]
             + [("serviceCidrs", c) for c in self.service_cidrs]
         )
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A workload cgen does not manage (cgen.yaml unmanaged:), callable by name."""
+
+    name: str
+    namespace: str
+    pod_labels: tuple[tuple[str, str], ...]
+    ports: tuple[Port, ...]
+    keypath: str
+
+    def port(self, ref: PortRef) -> Port | None:
+        """The port a name or port number refers to."""
+        return next((p for p in self.ports if ref in (p.name, p.port)), None)
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def load_project(
     # The capability map is read now, so a broken capabilities.yaml is reported with the
     # other problems instead of failing a build halfway.
     _collect(problems, profiles.capability_syscalls)
-    graph, graph_problems = build_graph(services)
+    graph, graph_problems = build_graph(services, config.unmanaged)
     problems += graph_problems
     problems += syscalls.validate(services)
     lock_path = config_dir / config.image_lock

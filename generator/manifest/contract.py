@@ -394,6 +394,26 @@ MANIFEST = Obj(
     description="A cgen service manifest (cgen/v1)",
 )
 
+UNMANAGED = Obj(
+    {
+        "namespace": Field(name(), True),
+        "podLabels": Field(LABELS, True),
+        "ports": Field(
+            List(
+                Obj(
+                    {
+                        "name": Field(port_name(), True),
+                        "port": Field(PORT_NUMBER, True),
+                        "protocol": Field(PROTOCOL),
+                    }
+                ),
+                min_items=1,
+            ),
+            True,
+        ),
+    }
+)
+
 ROLE = Obj(
     {
         "namespace": Field(name(), True),
@@ -448,6 +468,10 @@ CONFIG = Obj(
         ),
         "egressExcept": Field(
             List(CIDR, unique=True), description="networks never reachable through external egress"
+        ),
+        "unmanaged": Field(
+            Map(name(), UNMANAGED),
+            description="workloads cgen does not manage, callable by name from any manifest",
         ),
         "writableSizeLimit": Field(
             Str(MEMORY, "a storage quantity such as 64Mi"),

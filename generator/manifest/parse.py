@@ -26,6 +26,7 @@ from generator.model import (
     SecretMount,
     Service,
     ServiceDependency,
+    Unmanaged,
 )
 from generator.schema import Context
 
@@ -71,9 +72,27 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
         ingress_controller=_role(data.get("ingressController")),
         metrics_scraper=_role(data.get("metricsScraper")),
         registry_mirrors=_pairs(data.get("registryMirrors")),
+        unmanaged=tuple(
+            _unmanaged(key, value) for key, value in sorted(data.get("unmanaged", {}).items())
+        ),
         doc=doc,
     )
     return config, []
+
+
+def _unmanaged(key: str, data: dict[str, Any]) -> Unmanaged:
+    keypath = f"unmanaged.{key}"
+    ports = tuple(
+        Port(
+            p["name"],
+            p["port"],
+            p["port"],
+            p.get("protocol", DEFAULT_PROTOCOL),
+            f"{keypath}.ports[{i}]",
+        )
+        for i, p in enumerate(data["ports"])
+    )
+    return Unmanaged(key, data["namespace"], _pairs(data["podLabels"]), ports, keypath)
 
 
 def _role(data: dict[str, Any] | None) -> Role | None:

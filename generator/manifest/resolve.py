@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from generator.errors import Problem
-from generator.model import Port, Service, ServiceDependency
+from generator.errors import Location, Problem
+from generator.model import Port, Service, ServiceDependency, Unmanaged
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -22,19 +22,43 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class UnmanagedEdge:
+    """One allowed call to a workload cgen does not manage (cgen.yaml unmanaged:)."""
+
+    caller: Service
+    callee: Unmanaged
+    ports: tuple[Port, ...]
+    dependency: ServiceDependency
+
+
+@dataclass(frozen=True)
 class Graph:
-    """The resolved service graph, in a stable order."""
+    """The resolved service graph, in a stable order, indexed by caller and callee."""
 
     services: tuple[Service, ...]
     edges: tuple[Edge, ...]
+    unmanaged_edges: tuple[UnmanagedEdge, ...] = ()
+    _by_callee: dict[Key, list[Edge]] = field(default_factory=dict, compare=False, repr=False)
+    _by_caller: dict[Key, list[Edge]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Each edge is filed once under its caller and once under its callee, so asking
+        # for one service's edges costs its own edges, not a scan of the whole project.
+        for edge in self.edges:
+            self._by_callee.setdefault(_key(edge.callee), []).append(edge)
+            self._by_caller.setdefault(_key(edge.caller), []).append(edge)
 
     def callers_of(self, svc: Service) -> list[Edge]:
         """Edges that end at svc, ordered by caller."""
-        return [e for e in self.edges if _key(e.callee) == _key(svc)]
+        return list(self._by_callee.get(_key(svc), ()))
 
     def calls_of(self, svc: Service) -> list[Edge]:
         """Edges that start at svc, in the order of its dependencies."""
-        return [e for e in self.edges if _key(e.caller) == _key(svc)]
+        return list(self._by_caller.get(_key(svc), ()))
+
+    def unmanaged_calls_of(self, svc: Service) -> list[UnmanagedEdge]:
+        """Calls of svc to workloads cgen does not manage, in dependency order."""
+        return [e for e in self.unmanaged_edges if _key(e.caller) == _key(svc)]
 
     def namespaces(self) -> list[str]:
         """Every namespace that holds a service, sorted."""
@@ -45,7 +69,9 @@ def _key(svc: Service) -> Key:
     return (svc.namespace, svc.name)
 
 
-def build_graph(services: list[Service]) -> tuple[Graph, list[Problem]]:
+def build_graph(
+    services: list[Service], unmanaged: tuple[Unmanaged, ...] = ()
+) -> tuple[Graph, list[Problem]]:
     """Resolve every dependency; report duplicates, unknown services and unknown ports."""
     problems: list[Problem] = []
     by_key: dict[Key, Service] = {}
@@ -65,14 +91,78 @@ def build_graph(services: list[Service]) -> tuple[Graph, list[Problem]]:
     names: dict[str, list[Service]] = defaultdict(list)
     for svc in by_key.values():
         names[svc.name].append(svc)
+    outside = {u.name: u for u in unmanaged}
+    for name in sorted(set(outside) & set(names)):
+        svc = names[name][0]
+        problems.append(
+            Problem(
+                svc.doc.at("metadata.name"),
+                "metadata.name",
+                f"{name!r} is also declared in cgen.yaml unmanaged: a workload is managed by cgen "
+                "or not, never both",
+            )
+        )
     edges: list[Edge] = []
+    others: list[UnmanagedEdge] = []
     for svc in by_key.values():
         for dep in svc.dependencies:
+            if dep.service in outside and dep.service not in names:
+                call = _resolve_unmanaged(svc, dep, outside[dep.service], problems)
+                others += [call] if call is not None else []
+                continue
             edge = _resolve(svc, dep, by_key, names, problems)
             if edge is not None:
                 edges.append(edge)
     edges.sort(key=lambda e: (_key(e.callee), _key(e.caller), e.dependency.keypath))
-    return Graph(tuple(by_key.values()), tuple(edges)), problems
+    return Graph(tuple(by_key.values()), tuple(edges), tuple(others)), problems
+
+
+def _chosen_ports(
+    svc: Service,
+    dep: ServiceDependency,
+    offered: tuple[Port, ...],
+    problems: list[Problem],
+    related: tuple[Location, ...],
+) -> tuple[Port, ...] | None:
+    """The callee's ports a dependency names (all when it names none); None on errors."""
+    if dep.ports is None:
+        return offered
+    chosen: list[Port] = []
+    for j, ref in enumerate(dep.ports):
+        port = next((p for p in offered if ref in (p.name, p.port)), None)
+        if port is None:
+            listed = ", ".join(f"{p.name} ({p.port})" for p in offered) or "none"
+            problems.append(
+                Problem(
+                    svc.doc.at(f"{dep.keypath}.ports[{j}]"),
+                    f"{dep.keypath}.ports[{j}]",
+                    f"{dep.service!r} has no port {ref!r} (it has: {listed})",
+                    related,
+                )
+            )
+        elif port not in chosen:
+            chosen.append(port)
+    if len(chosen) != len(dep.ports):
+        return None
+    return tuple(sorted(chosen, key=lambda p: (p.port, p.protocol)))
+
+
+def _resolve_unmanaged(
+    svc: Service, dep: ServiceDependency, callee: Unmanaged, problems: list[Problem]
+) -> UnmanagedEdge | None:
+    explicit = svc.doc.has(f"{dep.keypath}.namespace")
+    if explicit and dep.namespace != callee.namespace:
+        problems.append(
+            Problem(
+                svc.doc.at(f"{dep.keypath}.namespace"),
+                f"{dep.keypath}.namespace",
+                f"{dep.service!r} is the unmanaged workload of cgen.yaml in namespace "
+                f"{callee.namespace!r}",
+            )
+        )
+        return None
+    ports = _chosen_ports(svc, dep, callee.ports, problems, ())
+    return UnmanagedEdge(svc, callee, ports, dep) if ports is not None else None
 
 
 def _resolve(
@@ -97,34 +187,15 @@ def _resolve(
             )
         )
         return None
-    if dep.ports is None:
-        ports = callee.ports
-        if not ports:
-            problems.append(
-                Problem(
-                    where,
-                    f"{dep.keypath}.service",
-                    f"{dep.service!r} listens on no ports",
-                    (callee.doc.at("spec"),),
-                )
+    if dep.ports is None and not callee.ports:
+        problems.append(
+            Problem(
+                where,
+                f"{dep.keypath}.service",
+                f"{dep.service!r} listens on no ports",
+                (callee.doc.at("spec"),),
             )
-            return None
-        return Edge(svc, callee, ports, dep)
-    chosen: list[Port] = []
-    for j, ref in enumerate(dep.ports):
-        port = callee.port(ref)
-        if port is None:
-            offered = ", ".join(f"{p.name} ({p.port})" for p in callee.ports) or "none"
-            problems.append(
-                Problem(
-                    svc.doc.at(f"{dep.keypath}.ports[{j}]"),
-                    f"{dep.keypath}.ports[{j}]",
-                    f"{dep.service!r} has no port {ref!r} (it has: {offered})",
-                    (callee.doc.at("spec.ports"),),
-                )
-            )
-        elif port not in chosen:
-            chosen.append(port)
-    if len(chosen) != len(dep.ports):
+        )
         return None
-    return Edge(svc, callee, tuple(sorted(chosen, key=lambda p: (p.port, p.protocol))), dep)
+    ports = _chosen_ports(svc, dep, callee.ports, problems, (callee.doc.at("spec.ports"),))
+    return Edge(svc, callee, ports, dep) if ports is not None else None

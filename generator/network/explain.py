@@ -109,6 +109,9 @@ def parse_endpoint(text: str, model: NetModel) -> Endpoint:
     if len(by_name) > 1:
         places = ", ".join(f"{s.namespace}/{s.name}" for s in by_name)
         raise UserError(f"{text!r} is ambiguous: {places}; write NAMESPACE/NAME")
+    outside = [u for u in config.unmanaged if text in (u.name, f"{u.namespace}/{u.name}")]
+    if outside:
+        return Endpoint(text, "pod", outside[0].namespace, outside[0].pod_labels)
     if "." in text and "/" not in text:
         return Endpoint(text, "host", host=text)
     raise UserError(

@@ -9,7 +9,7 @@ manifest or cgen.yaml lines that asked for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from generator.errors import Location
@@ -22,6 +22,7 @@ from generator.model import (
     Port,
     Role,
     Service,
+    Unmanaged,
 )
 from generator.network import cidr
 
@@ -94,10 +95,19 @@ class NetModel:
     grants: tuple[Grant, ...]
     flows: tuple[Flow, ...]
 
+    _index: dict[tuple[tuple[str, str] | None, Direction], list[Grant]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # Grants filed once by (service, direction): a policy asks for its own grants
+        # without scanning every grant of the project.
+        for grant in self.grants:
+            self._index.setdefault((grant.subject.service, grant.direction), []).append(grant)
+
     def grants_of(self, svc: Service, direction: Direction) -> list[Grant]:
         """The grants whose subject is exactly this service, in policy order."""
-        key = (svc.namespace, svc.name)
-        return [g for g in self.grants if g.direction == direction and g.subject.service == key]
+        return list(self._index.get(((svc.namespace, svc.name), direction), ()))
 
 
 def service_peer(svc: Service) -> Peer:
@@ -108,6 +118,16 @@ def service_peer(svc: Service) -> Peer:
         svc.namespace,
         ((SELECTOR_LABEL, svc.name),),
         service=(svc.namespace, svc.name),
+    )
+
+
+def unmanaged_peer(workload: Unmanaged) -> Peer:
+    """The pods of a workload cgen does not manage, by its namespace and labels."""
+    return Peer(
+        "pods",
+        f"{workload.namespace}/{workload.name} (unmanaged)",
+        workload.namespace,
+        workload.pod_labels,
     )
 
 
@@ -220,6 +240,11 @@ def _ingress_grants(config: Config, graph: Graph, svc: Service) -> list[tuple[Gr
         result.append(
             (Grant("ingress", me, peer, ports, where, f"{rule.keypath} of {me.label}"), True)
         )
+    peers = own_ports(svc, svc.peer_ports) if svc.peer_ports else ()
+    if peers:
+        where = svc.doc.at("spec.peerPorts")
+        what = f"spec.peerPorts of {me.label} (its replicas)"
+        result.append((Grant("ingress", me, me, peers, where, what), False))
     scraped = [p for p in svc.ports if p.scrape]
     if scraped and config.metrics_scraper is not None:
         peer = role_peer(config.metrics_scraper, "metrics-scraper")
@@ -239,6 +264,15 @@ def _egress_grants(config: Config, graph: Graph, svc: Service) -> list[Grant]:
         result.append(
             Grant("egress", me, service_peer(edge.callee), specs(edge.ports), where, what)
         )
+    if svc.peer_ports:
+        where = svc.doc.at("spec.peerPorts")
+        what = f"spec.peerPorts of {me.label} (its replicas)"
+        result.append(Grant("egress", me, me, own_ports(svc, svc.peer_ports), where, what))
+    for call in graph.unmanaged_calls_of(svc):
+        peer = unmanaged_peer(call.callee)
+        where = svc.doc.at(call.dependency.keypath)
+        what = f"{call.dependency.keypath} of {me.label}"
+        result.append(Grant("egress", me, peer, specs(call.ports), where, what))
     for ext in svc.externals:
         ports = tuple(PortSpec(ext.protocol, p) for p in sorted(set(ext.ports)))
         where = svc.doc.at(ext.keypath)

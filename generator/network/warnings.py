@@ -24,6 +24,17 @@ def network_warnings(config: Config, services: list[Service]) -> list[Problem]:
     """Warnings about reachability that is allowed but probably wider than meant."""
     warnings: list[Problem] = []
     managed = {s.namespace for s in services}
+    for workload in config.unmanaged:
+        if workload.namespace in managed and config.doc is not None:
+            warnings.append(
+                Problem(
+                    config.doc.key_at(workload.keypath),
+                    workload.keypath,
+                    f"namespace {workload.namespace} holds cgen services, so cgen's default "
+                    f"deny also isolates {workload.name}: its owners must allow its callers "
+                    "with a NetworkPolicy of their own",
+                )
+            )
     cluster_known = bool(config.pod_cidrs or config.service_cidrs)
     for svc in services:
         for ext in svc.externals:
