@@ -1,8 +1,10 @@
 """A small OCI distribution API client: resolve an image tag to the digest it points to.
 
-What `cgen pin` needs and nothing more: one manifest HEAD (or GET) per image, answered with
-the registry's anonymous bearer-token flow as Docker Hub, GHCR, gcr.io and MCR use it
-(`WWW-Authenticate: Bearer realm=...,service=...,scope=...`), or with credentials from the
+What `cgen pin` needs and nothing more: one manifest GET per image (the bytes are hashed:
+the digest pinned is the one of what was received, checked against the registry's
+Docker-Content-Digest), answered with the registry's anonymous bearer-token flow as Docker
+Hub, GHCR, gcr.io and MCR use it (`WWW-Authenticate: Bearer realm=...,service=...,
+scope=...`), or with credentials from the
 usual Docker config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `auths`,
 `credHelpers`, `credsStore`). Plain http is used only for loopback registries and hosts the
 user names explicitly. Only the standard library; urllib/ssl/json are imported on use so
@@ -19,25 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
 from generator.images.lock import DIGEST, DOCKER_HUB, Reference
-
-# Index types first: a multi-platform tag must be pinned by its index digest, not by the
-# digest of whichever platform's manifest a registry would pick without these headers.
-MANIFEST_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
+from generator.images.registry_http import (
+    HEADER_SAFE,
+    MANIFEST_TYPES,
+    Expired,
+    RegistryError,
+    http_get,
+    shown,
 )
+
 API_HOSTS = {DOCKER_HUB: "registry-1.docker.io"}
 HUB_AUTH_KEY = "https://index.docker.io/v1/"
 LOOPBACK = re.compile(r"^(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]+)?$")
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z_]+)="([^"]*)"')
-
-
-class RegistryError(UserError):
-    """A registry could not tell a digest (unreachable, unknown tag, refused credentials)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +159,12 @@ class Resolver:
         return dict(self.mirrors).get(ref.registry, ref.registry)
 
     def digest(self, image: str) -> str:
-        """The digest the image's tag points to now (an index digest for multi-platform tags)."""
+        """The digest the image's tag points to now (an index digest for multi-platform tags).
+
+        The manifest itself is fetched and hashed: the digest pinned is the one of the bytes
+        received, which must also match what the registry claims (Docker-Content-Digest).
+        All requests for one image together finish within the resolver's timeout.
+        """
         ref = Reference.parse(image)
         if ref.digest:
             return ref.digest
@@ -174,20 +176,7 @@ class Resolver:
             raise RegistryError(f"{where}: the registry has no such tag")
         if status != 200:
             raise RegistryError(f"{where}: the registry answered HTTP {status}")
-        media = headers.get("content-type", "").split(";")[0].strip()
-        if media and media not in MANIFEST_TYPES:
-            raise RegistryError(f"{where}: not an image manifest or index ({media})")
-        digest = headers.get("docker-content-digest", "")
-        if body is not None:
-            import hashlib
-
-            computed = "sha256:" + hashlib.sha256(body).hexdigest()
-            if digest and digest != computed:
-                raise RegistryError(f"{where}: the registry's digest does not match the manifest")
-            digest = computed
-        if not re.fullmatch(DIGEST, digest):
-            raise RegistryError(f"{where}: the registry sent no sha256 digest")
-        return digest
+        return _verified(where, headers, body)
 
     def _schemes(self, host: str) -> list[str]:
         if host in self.plain_http or LOOPBACK.match(host):
@@ -196,35 +185,40 @@ class Resolver:
 
     def _request(
         self, host: str, path: str, repository: str, where: str
-    ) -> tuple[int, dict[str, str], bytes | None]:
-        """HEAD the manifest (GET when no digest header comes back), authenticating on 401."""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET the manifest, authenticating on 401, within one deadline for the image."""
+        import time
+
         api = API_HOSTS.get(host, host)
+        deadline = time.monotonic() + self.timeout
         last: Exception | None = None
         for scheme in self._schemes(host):
             url = f"{scheme}://{api}{path}"
             try:
-                status, headers, _ = self._send("HEAD", url, host, repository, where)
-                if status == 200 and "docker-content-digest" in headers:
-                    return status, headers, None
-                if status in (200, 405):
-                    return self._send("GET", url, host, repository, where)
-                return status, headers, None
+                return self._send(url, host, repository, where, deadline)
+            except Expired:
+                break
             except OSError as exc:  # URLError, ssl and socket errors are all OSErrors
                 last = exc
+        if time.monotonic() >= deadline or last is None:
+            raise RegistryError(
+                f"{where}: {api} sent no complete answer within {self.timeout:g} seconds "
+                "(--timeout)"
+            )
         reason = getattr(last, "reason", last)
-        raise RegistryError(f"{where}: cannot reach {api}: {reason}")
+        raise RegistryError(f"{where}: cannot reach {api}: {shown(str(reason))}")
 
     def _send(
-        self, method: str, url: str, host: str, repository: str, where: str
-    ) -> tuple[int, dict[str, str], bytes | None]:
+        self, url: str, host: str, repository: str, where: str, deadline: float
+    ) -> tuple[int, dict[str, str], bytes]:
         scope = f"repository:{repository}:pull"
         token = self._tokens.get((host, scope))
         auth = f"Bearer {token}" if token else None
-        status, headers, body = _http(method, url, auth, self.timeout)
+        status, headers, body = http_get(url, auth, deadline, where)
         if status == 401:
             challenge = headers.get("www-authenticate", "")
-            auth = self._answer(challenge, host, scope, url, where)
-            status, headers, body = _http(method, url, auth, self.timeout)
+            auth = self._answer(challenge, host, scope, where, deadline)
+            status, headers, body = http_get(url, auth, deadline, where)
             if status == 401:
                 raise RegistryError(
                     f"{where}: {host} refused the credentials; run `docker login {host}` "
@@ -232,7 +226,7 @@ class Resolver:
                 )
         return status, headers, body
 
-    def _answer(self, challenge: str, host: str, scope: str, url: str, where: str) -> str:
+    def _answer(self, challenge: str, host: str, scope: str, where: str, deadline: float) -> str:
         """Authorization for a 401 challenge: a bearer token from the realm, or Basic."""
         scheme = challenge.split(" ", 1)[0].lower()
         params = dict(_CHALLENGE_PARAM.findall(challenge))
@@ -242,11 +236,17 @@ class Resolver:
                 raise RegistryError(f"{where}: {host} needs credentials: run `docker login {host}`")
             return creds.basic()
         if scheme != "bearer" or "realm" not in params:
-            raise RegistryError(f"{where}: unsupported authentication challenge {challenge!r}")
+            text = shown(challenge)
+            raise RegistryError(f"{where}: unsupported authentication challenge {text}")
         import urllib.parse
 
         realm = params["realm"]
-        realm_host = urllib.parse.urlsplit(realm).netloc
+        if not HEADER_SAFE.fullmatch(realm):
+            raise RegistryError(f"{where}: the token realm {shown(realm)} is not a plain URL")
+        try:
+            realm_host = urllib.parse.urlsplit(realm).netloc
+        except ValueError:
+            raise RegistryError(f"{where}: the token realm {shown(realm)} is not a URL") from None
         if not realm.startswith("https://") and not (
             realm_host in self.plain_http or LOOPBACK.match(realm_host)
         ):
@@ -255,12 +255,20 @@ class Resolver:
         if "service" in params:
             query["service"] = params["service"]
         token_url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
-        status, _, body = _http("GET", token_url, creds.basic() if creds else None, self.timeout)
-        if status != 200 or body is None:
-            raise RegistryError(f"{where}: the token service {realm_host} answered HTTP {status}")
+        basic = creds.basic() if creds else None
+        status, _, body = http_get(token_url, basic, deadline, where, accept="application/json")
+        service = shown(realm_host)
+        if status != 200:
+            raise RegistryError(f"{where}: the token service {service} answered HTTP {status}")
         token = _token(body)
         if token is None:
-            raise RegistryError(f"{where}: the token service {realm_host} sent no token")
+            raise RegistryError(f"{where}: the token service {service} sent no token")
+        if not HEADER_SAFE.fullmatch(token):
+            # A CR/LF would split the Authorization header into headers of the token
+            # service's choosing; http.client would refuse it with a traceback.
+            raise RegistryError(
+                f"{where}: the token service {shown} sent a token with spaces or control characters"
+            )
         self._tokens[(host, scope)] = token
         return f"Bearer {token}"
 
@@ -278,28 +286,39 @@ def _token(body: bytes) -> str | None:
     return str(value) if value else None
 
 
-def _http(
-    method: str, url: str, auth: str | None, timeout: float
-) -> tuple[int, dict[str, str], bytes | None]:
-    """One request; HTTP errors are answers (status, lower-cased headers, body), not raises."""
-    import urllib.error
-    import urllib.request
+def _verified(where: str, headers: dict[str, str], body: bytes) -> str:
+    """The sha256 digest of a manifest answer, after checking it is one (type, digest)."""
+    import hashlib
+    import json
 
-    request = urllib.request.Request(url, method=method)
-    request.add_header("Accept", ", ".join(MANIFEST_TYPES))
-    request.add_header("User-Agent", "cgen-pin")
-    if auth:
-        # Unredirected: a redirect to blob storage must not carry the registry's credentials.
-        request.add_unredirected_header("Authorization", auth)
-    response: Any
+    media = headers.get("content-type", "").split(";")[0].strip()
+    if media not in MANIFEST_TYPES:
+        what = shown(media) if media else "no Content-Type"
+        raise RegistryError(f"{where}: not an image manifest or index ({what})")
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        response = err
-    with response:
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        body = response.read() if method == "GET" else None
-        return int(response.status or 0), headers, body
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("schemaVersion") != 2:
+        raise RegistryError(f"{where}: the answer is not a schema 2 manifest or index")
+    if data.get("mediaType", media) != media:
+        raise RegistryError(f"{where}: the manifest's mediaType does not match its Content-Type")
+    computed = "sha256:" + hashlib.sha256(body).hexdigest()
+    claimed = headers.get("docker-content-digest", "").strip()
+    if claimed:
+        algorithm, _, _ = claimed.partition(":")
+        if algorithm in ("sha256", "sha384", "sha512"):
+            own = f"{algorithm}:" + hashlib.new(algorithm, body).hexdigest()
+        else:
+            own = ""
+        if claimed != own:
+            raise RegistryError(
+                f"{where}: the registry's Docker-Content-Digest {shown(claimed)} does not "
+                f"match the manifest it sent ({computed})"
+            )
+    if not re.fullmatch(DIGEST, computed):  # always true; the lock's own format check
+        raise RegistryError(f"{where}: the registry sent no sha256 digest")
+    return computed
 
 
 def resolver(
