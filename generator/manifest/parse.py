@@ -229,10 +229,9 @@ def _build(
         autoscaling=workload.autoscaling(spec, spec.get("replicas", DEFAULT_REPLICAS)),
         pod=workload.placement(spec),
         patches=tuple(
-            Patch(
-                posixpath.basename(path), files.get(f"spec.patches[{i}]", ""), f"spec.patches[{i}]"
-            )
-            for i, path in enumerate(spec.get("patches", []))
+            Patch(posixpath.basename(path), files[key], key)
+            for path, key in _keyed(spec.get("patches", []), "spec.patches")
+            if key in files  # an unreadable one is reported already
         ),
     )
 
