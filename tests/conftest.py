@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,13 +19,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
         action="store_true",
-        help="rewrite tests/cases/*/expected from the current output",
+        help="rewrite the kept files of tests/cases/*/expected (or expected_error.txt) "
+        "from the current output; never turns a success case into an error case or back",
     )
 
 
+GOLDEN_CHANGES = pytest.StashKey[list[str]]()
+
+
 @pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden"))
+def golden_changes(request: pytest.FixtureRequest) -> list[str] | None:
+    """Where test_golden records the files it rewrote; None without --update-golden."""
+    if not request.config.getoption("--update-golden"):
+        return None
+    return request.config.stash.setdefault(GOLDEN_CHANGES, [])
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.getoption("--update-golden"):
+        return
+    terminalreporter.section("golden files changed")
+    for line in sorted(config.stash.get(GOLDEN_CHANGES, [])) or ["(none)"]:
+        terminalreporter.write_line(line)
 
 
 def run_cgen(
