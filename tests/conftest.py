@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
+# --------------------------------------------------------------------------- golden cases
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,22 +48,54 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
 
 
+# --------------------------------------------------------------------------- helpers
+
+
 def run_cgen(
     args: Sequence[str], cwd: Path = ROOT, env: dict[str, str] | None = None, check: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `cgen` command line (as a user would) and capture its output."""
-    full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """Run the `cgen` command line (its real entry point) and capture what it prints.
+
+    It runs in this process (a fresh interpreter per call would cost most of the fast
+    suite's time), or in a `python -m generator` process of its own when env is given:
+    hash seeds, locales and registry credentials need one.
+    """
+    argv = ["cgen", *args]
+    if env is not None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "generator", *args],
+            cwd=cwd,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    else:
+        proc = _in_process(argv, cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"cgen {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def _in_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    from generator.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, saved_cwd, code = sys.argv, Path.cwd(), 0
+    sys.argv = argv
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    except Exception:  # what the interpreter would print, so "Traceback" checks still see it
+        stderr.write(traceback.format_exc())
+        code = 1
+    finally:
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+    return subprocess.CompletedProcess(argv, code, stdout.getvalue(), stderr.getvalue())
 
 
 def tree(folder: Path) -> dict[str, bytes]:
