@@ -1,4 +1,4 @@
-"""Shared fixtures: the repo root, a cgen runner, and the --update-golden flag."""
+"""Shared fixtures and hooks: the repo root, a cgen runner, --update-golden, the marker guard."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
+# The marker guard's hooks (tests/marker_guard.py), found through the line above.
+from marker_guard import pytest_runtest_call, pytest_runtest_setup  # noqa: E402, F401
 
 # --------------------------------------------------------------------------- golden cases
 

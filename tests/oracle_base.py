@@ -6,6 +6,7 @@ import importlib
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ from typing import Any
 INSTALL_HINT = "run tests/tools/install.sh"
 DEFAULT_TOOLS_DIR = "/opt/cgen-tools"
 TOOL_TIMEOUT_S = 300
+# Raised (sys.audit) with the package name whenever a wrapper uses an in-process oracle
+# library; tests/marker_guard.py refuses it in a test not marked `oracle`. Started tools are
+# seen through the standard "subprocess.Popen" event.
+AUDIT_EVENT = "cgen.tests.oracle"
 
 # --------------------------------------------------------------------------- errors
 
@@ -64,6 +69,7 @@ def hadolint_path() -> Path:
 
 
 def _import(module: str, package: str) -> Any:
+    sys.audit(AUDIT_EVENT, package)
     try:
         return importlib.import_module(module)
     except ImportError as exc:

@@ -29,6 +29,8 @@ from conftest import ROOT, run_cgen
 sys.path.insert(0, str(ROOT / "tests" / "build"))
 import buildharness as bh
 
+pytestmark = pytest.mark.container
+
 APPS = ROOT / "tests" / "build"
 RUNTIMES = ("python", "node", "go")
 NAMESPACE = "builds"

@@ -72,11 +72,13 @@ def test_every_dockerfile_is_pinned_or_loudly_unpinned(rendered: Path) -> None:
         assert (path.parent / "Dockerfile.dockerignore").is_file()
 
 
+@pytest.mark.oracle
 def test_hadolint_reports_nothing(rendered: Path) -> None:
     findings = [f for path in _dockerfiles(rendered) for f in oracles.hadolint(path)]
     assert findings == [], "\n".join(str(f) for f in findings)
 
 
+@pytest.mark.oracle
 def test_checkov_reports_nothing(rendered: Path) -> None:
     result = oracles.checkov_run(rendered, ["dockerfile"])
     assert not result.parsing_errors
@@ -85,6 +87,7 @@ def test_checkov_reports_nothing(rendered: Path) -> None:
     assert result.failed == [], "\n".join(str(f) for f in result.failed)
 
 
+@pytest.mark.oracle
 def test_the_linters_do_catch_a_named_user(tmp_path: Path) -> None:
     """The oracles are not blind: the same skeleton with a named USER is reported."""
     source = CASES / "docker-all-runtimes" / "input"

@@ -54,6 +54,7 @@ def test_missing_tool_fails_with_install_hint(
     ("tool", "pin"),
     [("checkov", "CHECKOV_VERSION"), ("nca", "NCA_VERSION")],
 )
+@pytest.mark.oracle
 def test_isolated_tools_are_the_pinned_versions(tool: str, pin: str) -> None:
     out = subprocess.run(
         [str(oracles.tool_path(tool)), "--version"], capture_output=True, text=True, check=True
@@ -61,6 +62,7 @@ def test_isolated_tools_are_the_pinned_versions(tool: str, pin: str) -> None:
     assert _pinned(pin) in out.stdout + out.stderr
 
 
+@pytest.mark.oracle
 def test_hadolint_binary_is_the_pinned_version() -> None:
     out = subprocess.run(
         [str(oracles.hadolint_path()), "--version"], capture_output=True, text=True, check=True
@@ -71,6 +73,7 @@ def test_hadolint_binary_is_the_pinned_version() -> None:
 # --------------------------------------------------------------------------- kubernetes-validate
 
 
+@pytest.mark.oracle
 def test_k8s_validate_accepts_hardened_objects() -> None:
     docs = _load(FIXTURES / "checkov-hardened" / "app.yaml")
     assert len(docs) == 3
@@ -78,6 +81,7 @@ def test_k8s_validate_accepts_hardened_objects() -> None:
         assert oracles.k8s_validate(doc) == []
 
 
+@pytest.mark.oracle
 def test_k8s_validate_strict_rejects_unknown_field() -> None:
     deployment = _load(FIXTURES / "checkov-hardened" / "app.yaml")[1]
     deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRoot"] = (
@@ -89,6 +93,7 @@ def test_k8s_validate_strict_rejects_unknown_field() -> None:
     assert errors[0].startswith("Deployment/api: spec/template/spec/containers/0/securityContext")
 
 
+@pytest.mark.oracle
 def test_k8s_validate_rejects_wrong_type_and_unknown_kind() -> None:
     service = {
         "apiVersion": "v1",
@@ -101,6 +106,7 @@ def test_k8s_validate_rejects_wrong_type_and_unknown_kind() -> None:
     assert "Couldn't find schema" in oracles.k8s_validate(unknown)[0]
 
 
+@pytest.mark.oracle
 def test_k8s_validate_file_reports_per_document(tmp_path: Path) -> None:
     path = tmp_path / "two.yaml"
     path.write_text(
@@ -114,6 +120,7 @@ def test_k8s_validate_file_reports_per_document(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- checkov
 
 
+@pytest.mark.oracle
 def test_checkov_flags_insecure_deployment() -> None:
     findings = oracles.checkov(FIXTURES / "checkov-insecure", ["kubernetes"])
     ids = _ids(findings)
@@ -138,6 +145,7 @@ def test_checkov_flags_insecure_deployment() -> None:
     assert priv.resource == "Deployment.default.insecure"
 
 
+@pytest.mark.oracle
 def test_checkov_accepts_hardened_deployment() -> None:
     result = oracles.checkov_run(FIXTURES / "checkov-hardened", ["kubernetes"])
     assert result.resource_counts["kubernetes"] >= 3
@@ -145,6 +153,7 @@ def test_checkov_accepts_hardened_deployment() -> None:
     assert result.parsing_errors == []
 
 
+@pytest.mark.oracle
 def test_checkov_networkpolicy_check_needs_policy_in_same_scan(tmp_path: Path) -> None:
     docs = [d for d in _load(FIXTURES / "checkov-hardened" / "app.yaml")]
     without_np = [d for d in docs if d["kind"] != "NetworkPolicy"]
@@ -152,6 +161,7 @@ def test_checkov_networkpolicy_check_needs_policy_in_same_scan(tmp_path: Path) -
     assert _ids(oracles.checkov(tmp_path, ["kubernetes"])) == {"CKV2_K8S_6"}
 
 
+@pytest.mark.oracle
 def test_checkov_dockerfile_and_terraform_frameworks(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "dockerfiles" / "Dockerfile.named-user", tmp_path / "Dockerfile")
     (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "x"\n}\n')
@@ -163,6 +173,7 @@ def test_checkov_dockerfile_and_terraform_frameworks(tmp_path: Path) -> None:
     assert terraform and {f.resource for f in terraform} == {"aws_s3_bucket.logs"}
 
 
+@pytest.mark.oracle
 def test_checkov_terraform_without_checked_resources_gives_no_report(tmp_path: Path) -> None:
     # kubernetes_namespace has no checkov check: no terraform report at all.
     shutil.copy(FIXTURES / "hcl" / "valid.tf", tmp_path / "main.tf")
@@ -170,12 +181,14 @@ def test_checkov_terraform_without_checked_resources_gives_no_report(tmp_path: P
     assert result.failed == [] and "terraform" not in result.resource_counts
 
 
+@pytest.mark.oracle
 def test_checkov_surfaces_broken_terraform(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "hcl" / "broken.tf", tmp_path / "main.tf")
     with pytest.raises(oracles.ParseError, match=r"main\.tf"):
         oracles.checkov(tmp_path, ["terraform"])
 
 
+@pytest.mark.oracle
 def test_checkov_surfaces_broken_yaml(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "checkov-hardened" / "app.yaml", tmp_path / "app.yaml")
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: [\n")
@@ -188,6 +201,7 @@ def test_checkov_surfaces_broken_yaml(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- hadolint
 
 
+@pytest.mark.oracle
 def test_hadolint_flags_named_user() -> None:
     path = FIXTURES / "dockerfiles" / "Dockerfile.named-user"
     findings = oracles.hadolint(path)
@@ -195,16 +209,19 @@ def test_hadolint_flags_named_user() -> None:
     assert findings[0].file == str(path)
 
 
+@pytest.mark.oracle
 def test_hadolint_accepts_numeric_user() -> None:
     assert oracles.hadolint(FIXTURES / "dockerfiles" / "Dockerfile.numeric-user") == []
 
 
+@pytest.mark.oracle
 def test_hadolint_pragmas_can_be_disabled() -> None:
     path = FIXTURES / "dockerfiles" / "Dockerfile.pragma"
     assert oracles.hadolint(path) == []
     assert _ids(oracles.hadolint(path, honor_pragmas=False)) == {"DL3066"}
 
 
+@pytest.mark.oracle
 def test_hadolint_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(oracles.OracleError):
         oracles.hadolint(tmp_path / "Dockerfile")
@@ -233,20 +250,24 @@ OPEN_EDGES = {
 }
 
 
+@pytest.mark.oracle
 def test_nca_allow_all_gives_full_edge_set(tmp_path: Path) -> None:
     edges = oracles.nca_connectivity(_nca_dir(tmp_path, "policies-allow-all.yaml"))
     assert edges == OPEN_EDGES
 
 
+@pytest.mark.oracle
 def test_nca_without_policies_is_open(tmp_path: Path) -> None:
     assert oracles.nca_connectivity(_nca_dir(tmp_path, None)) == OPEN_EDGES
 
 
+@pytest.mark.oracle
 def test_nca_default_deny_plus_one_allow_gives_one_edge(tmp_path: Path) -> None:
     edges = oracles.nca_connectivity(_nca_dir(tmp_path, "policies-deny-one.yaml"))
     assert edges == {Edge(FRONTEND, BACKEND, "TCP", "9090")}
 
 
+@pytest.mark.oracle
 def test_nca_separate_policy_dir(tmp_path: Path) -> None:
     np_dir = tmp_path / "np"
     np_dir.mkdir()
@@ -258,12 +279,14 @@ def test_nca_separate_policy_dir(tmp_path: Path) -> None:
     assert edges == {Edge(FRONTEND, BACKEND, "TCP", "9090")}
 
 
+@pytest.mark.oracle
 def test_nca_overpermissive_result_is_visible(tmp_path: Path) -> None:
     edges = oracles.nca_connectivity(_nca_dir(tmp_path, "policies-allow-all.yaml"))
     assert edges != {Edge(FRONTEND, BACKEND, "TCP", "9090")}
     assert Edge(FRONTEND, BACKEND, "TCP", "9090") not in edges  # "*" never equals a port
 
 
+@pytest.mark.oracle
 def test_nca_malformed_policy_is_an_error(tmp_path: Path) -> None:
     directory = _nca_dir(tmp_path, None)
     (directory / "bad.yaml").write_text(
@@ -274,6 +297,7 @@ def test_nca_malformed_policy_is_an_error(tmp_path: Path) -> None:
         oracles.nca_connectivity(directory)
 
 
+@pytest.mark.oracle
 def test_nca_permits_and_forbids() -> None:
     want = NCA / "query-frontend-to-backend.yaml"
     unwanted = NCA / "query-backend-to-frontend.yaml"
@@ -327,6 +351,7 @@ def test_parse_nca_connectivity_rejects_unknown_lines() -> None:
 # --------------------------------------------------------------------------- HCL
 
 
+@pytest.mark.oracle
 def test_both_hcl_parsers_read_valid_terraform() -> None:
     path = FIXTURES / "hcl" / "valid.tf"
     hashicorp = oracles.hcl2json(path)
@@ -339,6 +364,7 @@ def test_both_hcl_parsers_read_valid_terraform() -> None:
     assert python["variable"][0]["replicas"]["default"] == 2
 
 
+@pytest.mark.oracle
 def test_both_hcl_parsers_reject_broken_terraform() -> None:
     path = FIXTURES / "hcl" / "broken.tf"
     with pytest.raises(oracles.ParseError, match=r"broken\.tf:\d+,\d+"):
