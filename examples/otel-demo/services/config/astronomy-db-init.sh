@@ -2,7 +2,8 @@
 # Roles, database and schemas for the astronomy shop; passwords are read from the mounted
 # secret, never written here. The catalog's rows are loaded by the team's data migration.
 secrets=/var/run/secrets/astronomy-db
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+# docker_process_sql: the entrypoint's psql against its temporary, socket-only server.
+docker_process_sql --dbname postgres \
   -v app_password="$(cat "$secrets/astronomy-password")" \
   -v monitoring_password="$(cat "$secrets/monitoring-password")" <<'SQL'
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
