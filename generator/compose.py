@@ -6,11 +6,11 @@ from typing import Any
 
 from generator.images import dockerfile
 from generator.layout import MANAGED_BY, NAMESPACE_DIR, PATCH_DIR, Folder, kustomization
-from generator.model import Service
+from generator.model import Service, container_service
 from generator.network import policies as network
 from generator.project import Project
 from generator.seccomp import profile as seccomp
-from generator.serialize import Artifact, yaml_text
+from generator.serialize import Artifact, json_text, yaml_text
 from generator.workload import objects as workload
 from generator.workload import podsecurity
 from generator.workload.pod import checkov_skips
@@ -41,7 +41,8 @@ def namespace_folder(project: Project, namespace: str) -> Folder:
     notes: dict[str, list[str]] = {}
     if project.config.create_namespaces:
         members = [s for s in project.graph.services if s.namespace == namespace]
-        level, reasons = podsecurity.namespace_level(members)
+        pods = members + [container_service(s, c) for s in members for c in s.containers]
+        level, reasons = podsecurity.namespace_level(pods)
         objects["namespace.yaml"] = _namespace_object(namespace, level)
         if reasons:
             notes["namespace.yaml"] = [f"Pod Security enforce level {level}, not restricted:"]
@@ -69,6 +70,9 @@ def service_folder(project: Project, svc: Service) -> Folder:
         objects["horizontalpodautoscaler.yaml"] = workload.autoscaler(svc)
     objects.update(network.service_objects(project, svc))
     objects.update(seccomp.service_objects(project, svc))
+    for extra in svc.containers:
+        for name, obj in seccomp.service_objects(project, container_service(svc, extra)).items():
+            objects[name.replace(".yaml", f"-{extra.name}.yaml")] = obj
     skips = checkov_skips(svc)
     return Folder(
         f"{svc.namespace}/{svc.name}",
@@ -132,6 +136,11 @@ def render(project: Project, formats: tuple[str, ...] | None = None) -> list[Art
         artifacts += terraform.artifacts(project, all_folders)
     for svc in project.graph.services:
         artifacts += seccomp.artifacts(project, svc)
+        for extra in svc.containers:
+            # Each sidecar and init container has its own profile beside the service's.
+            profile = seccomp.profile(project, container_service(svc, extra))
+            path = f"{svc.namespace}/{svc.name}/seccomp-{extra.name}.json"
+            artifacts.append(Artifact(path, json_text(profile)))
         if not svc.prebuilt:  # a prebuilt image is run as it is: nothing to build
             artifacts += dockerfile.artifacts(project, svc)
     return sorted(artifacts)

@@ -5,7 +5,7 @@ parse.py builds them from validated YAML; checks.py holds the rules across field
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 from generator.loader import Document
@@ -116,6 +116,7 @@ class Port:
     protocol: Protocol
     keypath: str
     scrape: bool = False
+    container: str | None = None  # a sidecar that listens on it; None: the service itself
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,27 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class Container:
+    """A sidecar (runs beside the service's container for the pod's life) or an init
+    container (runs to completion before it), hardened alike, with its own seccomp profile."""
+
+    name: str
+    kind: Literal["sidecar", "init"]
+    runtime: str
+    image: str
+    command: tuple[str, ...] | None
+    args: tuple[str, ...] | None
+    env: tuple[tuple[str, str], ...]
+    writable_paths: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    syscalls: tuple[str, ...]
+    capability_keys: tuple[tuple[str, str], ...]
+    syscall_keys: tuple[tuple[str, str], ...]
+    resources: dict[str, dict[str, str]]
+    keypath: str
+
+
+@dataclass(frozen=True)
 class Service:
     """One validated manifest."""
 
@@ -302,6 +324,7 @@ class Service:
     autoscaling: Autoscaling | None = None
     pod: PodPlacement = PodPlacement()
     patches: tuple[Patch, ...] = ()
+    containers: tuple[Container, ...] = ()
 
     @property
     def stateful(self) -> bool:
@@ -319,3 +342,35 @@ class Service:
             if ref in (port.name, port.port):
                 return port
         return None
+
+
+def container_service(svc: Service, container: Container) -> Service:
+    """A sidecar or init container seen as a service of its own (`<service>-<container>`):
+    what its seccomp profile, runtime profile and capabilities are judged by."""
+    return replace(
+        svc,
+        name=f"{svc.name}-{container.name}",
+        runtime=container.runtime,
+        image=container.image,
+        ports=(),
+        dependencies=(),
+        externals=(),
+        ingress=(),
+        capabilities=container.capabilities,
+        syscalls=container.syscalls,
+        capability_keys=container.capability_keys,
+        syscall_keys=container.syscall_keys,
+        writable_paths=container.writable_paths,
+        secrets=(),
+        probes=(),
+        resources=container.resources,
+        entrypoint=None,
+        build_context=None,
+        prebuilt=True,
+        command=container.command,
+        args=container.args,
+        env=container.env,
+        config=(),
+        storage=(),
+        containers=(),
+    )

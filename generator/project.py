@@ -16,7 +16,7 @@ from generator.loader import Document, display_path, load_documents
 from generator.manifest import files as manifest_files
 from generator.manifest.parse import RuntimeDefaults, load_config, load_service
 from generator.manifest.resolve import Graph, build_graph
-from generator.model import Config, Service
+from generator.model import Config, Service, container_service
 from generator.network.model import NetModel, build_model
 from generator.network.warnings import network_warnings
 from generator.runtime.profiles import ProfileSet, RuntimeProfile
@@ -174,13 +174,16 @@ def load_project(
     problems: list[Problem] = []
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
     services = _load_services(files, config, config_dir, profiles, problems)
-    runtimes = _runtimes(services, profiles, problems)
+    # Sidecars and init containers are judged like services of their own: their runtime
+    # profile, syscall names and capabilities.
+    containers = [container_service(s, c) for s in services for c in s.containers]
+    runtimes = _runtimes(services + containers, profiles, problems)
     # The capability map is read now, so a broken capabilities.yaml is reported with the
     # other problems instead of failing a build halfway.
     _collect(problems, profiles.capability_syscalls)
     graph, graph_problems = build_graph(services, config.unmanaged)
     problems += graph_problems
-    problems += syscalls.validate(services)
+    problems += syscalls.validate(services + containers)
     lock_path = config_dir / config.image_lock
     lock = _collect(problems, lambda: read_lock(lock_path, display_path(lock_path)))
     templates = load_templates(
@@ -201,7 +204,7 @@ def load_project(
     warnings = sorted(
         _warnings(services)
         + network_warnings(config, services)
-        + podsecurity.warnings(services)
+        + podsecurity.warnings(services + containers)
         + seccomp_policy.warnings(services, profiles.capability_syscalls())
     )
     network = build_model(config, graph)

@@ -15,7 +15,13 @@ from conftest import run_cgen
 
 pytestmark = pytest.mark.oracle
 
-CASES = ("stateful-storage", "batch-jobs", "prebuilt-image", "exposure-scaling")
+CASES = (
+    "stateful-storage",
+    "batch-jobs",
+    "prebuilt-image",
+    "exposure-scaling",
+    "sidecars-and-init",
+)
 PATCHED = "unmanaged-and-patches"
 
 
@@ -72,7 +78,9 @@ def test_checkov_finds_nothing_in_what_the_cluster_receives(
 
 def test_kustomize_applies_the_users_patch(built: tuple[Path, list[dict[str, Any]]]) -> None:
     _, docs = built
-    api = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "api")
+    api = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["namespace"] == "shop"
+    )
     assert api["spec"]["strategy"] == {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
     # The patch changed only what it names: the hardening cgen wrote is still there.
     container = api["spec"]["template"]["spec"]["containers"][0]
@@ -92,3 +100,20 @@ def test_a_statefulset_pod_can_own_its_volume(built: tuple[Path, list[dict[str, 
     assert claims and claims <= mounts
     headless = next(d for d in docs if d["metadata"]["name"] == db["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None"
+
+
+def test_sidecars_are_native_and_hardened(built: tuple[Path, list[dict[str, Any]]]) -> None:
+    _, docs = built
+    api = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["namespace"] == "mesh"
+    )
+    extra = {c["name"]: c for c in api["spec"]["template"]["spec"]["initContainers"]}
+    assert extra["envoy"]["restartPolicy"] == "Always"
+    assert "restartPolicy" not in extra["wait-for-db"]
+    for container in extra.values():
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["seccompProfile"]["localhostProfile"].endswith(
+            f"api-{container['name']}.json"
+        )

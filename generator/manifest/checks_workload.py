@@ -45,6 +45,40 @@ def check_workload(svc: Service, ctx: Context) -> None:
         if scaling.cpu is None and scaling.memory is None:
             ctx.fail("spec.autoscaling", "needs a target: cpu and/or memory (percent)")
     _check_patches(svc, ctx)
+    _check_containers(svc, ctx)
+
+
+def _check_containers(svc: Service, ctx: Context) -> None:
+    names = {svc.name: "metadata.name (the service's own container)"}
+    sidecars = {c.name for c in svc.containers if c.kind == "sidecar"}
+    for container in svc.containers:
+        if container.name in names:
+            ctx.fail(f"{container.keypath}.name", f"repeats the name of {names[container.name]}")
+        names.setdefault(container.name, f"{container.keypath}.name")
+        if not is_pinned(container.image):
+            ctx.fail(
+                f"{container.keypath}.image",
+                "a sidecar or init container image must be pinned by digest "
+                "(repository:tag@sha256:...): cgen does not build it",
+            )
+        for name, value in container.env:
+            why = secret_problem(name, value)
+            if why is not None:
+                ctx.fail(f"{container.keypath}.env.{name}", f"{why}: secrets stay files")
+    for port in svc.ports:
+        if port.container is not None and port.container not in sidecars:
+            known = ", ".join(sorted(sidecars)) or "none"
+            ctx.fail(
+                f"{port.keypath}.container", f"no sidecar {port.container!r} (sidecars: {known})"
+            )
+    for _, probe in svc.probes:
+        target = svc.port(probe.port)
+        if target is not None and target.container is not None:
+            ctx.fail(
+                f"{probe.keypath}.port",
+                f"{target.name} belongs to sidecar {target.container}; probes check the service's "
+                "own container",
+            )
 
 
 def secret_problem(name: str, value: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from generator.manifest.workload_contract import WORKLOAD_FIELDS
+from generator.manifest.workload_contract import WORKLOAD_FIELDS, container_spec
 from generator.model import (
     DIALECTS,
     OUTPUT_FORMATS,
@@ -310,6 +310,10 @@ PORT = Obj(
         "servicePort": Field(PORT_NUMBER),
         "protocol": Field(PROTOCOL),
         "scrape": Field(Bool(), description="the metrics scraper of cgen.yaml may call it"),
+        "container": Field(
+            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a sidecar's name", 40),
+            description="the sidecar that listens on it (default: the service's container)",
+        ),
     }
 )
 SECRET = Obj(
@@ -370,6 +374,20 @@ MANIFEST_SPEC = Obj(
             )
         ),
         **WORKLOAD_FIELDS,
+    }
+)
+_CONTAINER = container_spec(dict(MANIFEST_SPEC.fields))
+MANIFEST_SPEC = Obj(
+    {
+        **MANIFEST_SPEC.fields,
+        "sidecars": Field(
+            List(_CONTAINER, min_items=1),
+            description="native sidecars: run beside the service for the pod's life",
+        ),
+        "initContainers": Field(
+            List(_CONTAINER, min_items=1),
+            description="run to completion, in order, before the service starts",
+        ),
     }
 )
 

@@ -163,6 +163,7 @@ def _build(
             p.get("protocol", DEFAULT_PROTOCOL),
             f"spec.ports[{i}]",
             p.get("scrape", False),
+            p.get("container"),
         )
         for i, p in enumerate(spec.get("ports", []))
     )
@@ -233,6 +234,7 @@ def _build(
             for path, key in _keyed(spec.get("patches", []), "spec.patches")
             if key in files  # an unreadable one is reported already
         ),
+        containers=workload.containers(spec),
     )
 
 

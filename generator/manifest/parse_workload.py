@@ -12,6 +12,7 @@ from generator.model import (
     Autoscaling,
     ConfigFile,
     ConfigMount,
+    Container,
     Exposure,
     JobSpec,
     PodPlacement,
@@ -105,4 +106,36 @@ def placement(spec: dict[str, Any]) -> PodPlacement:
         tolerations=_items(data.get("tolerations")),
         topology_spread=_items(data.get("topologySpread")),
         priority_class=data.get("priorityClassName"),
+    )
+
+
+def _container(data: dict[str, Any], kind: str, keypath: str) -> Container:
+    return Container(
+        name=data["name"],
+        kind="sidecar" if kind == "sidecars" else "init",
+        runtime=data["runtime"],
+        image=data["image"],
+        command=tuple(data["command"]) if "command" in data else None,
+        args=tuple(data["args"]) if "args" in data else None,
+        env=tuple(sorted(data.get("env", {}).items())),
+        writable_paths=tuple(data.get("writablePaths", [])),
+        capabilities=tuple(sorted(data.get("capabilities", []))),
+        syscalls=tuple(sorted(data.get("syscalls", []))),
+        capability_keys=tuple(
+            (c, f"{keypath}.capabilities[{i}]") for i, c in enumerate(data.get("capabilities", []))
+        ),
+        syscall_keys=tuple(
+            (s, f"{keypath}.syscalls[{i}]") for i, s in enumerate(data.get("syscalls", []))
+        ),
+        resources={k: dict(v) for k, v in data.get("resources", {}).items()},
+        keypath=keypath,
+    )
+
+
+def containers(spec: dict[str, Any]) -> tuple[Container, ...]:
+    """Sidecars, then init containers, each in manifest order."""
+    return tuple(
+        _container(data, kind, f"spec.{kind}[{i}]")
+        for kind in ("sidecars", "initContainers")
+        for i, data in enumerate(spec.get(kind, []))
     )

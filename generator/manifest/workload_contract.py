@@ -210,6 +210,21 @@ AUTOSCALING = Obj(
     }
 )
 
+
+def container_spec(fields: dict[str, Field]) -> Obj:
+    """A sidecar or init container: the manifest's own field specs for the keys it shares."""
+    keys = ("runtime", "image", "writablePaths", "capabilities", "syscalls", "resources")
+    return Obj(
+        {
+            "name": Field(Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40), True),
+            **{key: fields[key] for key in keys},
+            "command": Field(ARGS),
+            "args": Field(ARGS),
+            "env": Field(ENV),
+        }
+    )
+
+
 WORKLOAD_FIELDS: dict[str, Field] = {
     "command": Field(ARGS, description="the container's command (replaces the image entrypoint)"),
     "args": Field(ARGS, description="the container's arguments"),

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from generator.layout import selector
-from generator.model import Probe, Service
+from generator.model import Container, Port, Probe, Service, container_service
 from generator.project import Project
 from generator.seccomp.profile import pod_seccomp_profile
 
@@ -55,7 +55,7 @@ def resources(project: Project, svc: Service) -> dict[str, dict[str, str]]:
 def probes(svc: Service) -> dict[str, Probe]:
     """Declared probes; readiness and liveness default to TCP on the first TCP port."""
     declared = dict(svc.probes)
-    tcp = [p for p in svc.ports if p.protocol == "TCP"]
+    tcp = [p for p in svc.ports if p.protocol == "TCP" and p.container is None]
     if tcp:
         for kind in ("readiness", "liveness"):
             declared.setdefault(kind, Probe("tcp", tcp[0].name, None, None, (), ""))
@@ -78,11 +78,13 @@ def _probe(svc: Service, probe: Probe) -> dict[str, Any]:
     return body
 
 
-def _volumes(project: Project, svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _volumes(
+    project: Project, svc: Service, prefix: str = ""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     for i, path in enumerate(svc.writable_paths):
-        name = f"writable-{i}"
+        name = f"{prefix}writable-{i}"
         volumes.append(
             {"name": name, "emptyDir": {"sizeLimit": project.config.writable_size_limit}}
         )
@@ -108,7 +110,9 @@ def config_map_name(svc: Service, name: str) -> str:
     return f"{svc.name}-{name}"
 
 
-def _container(project: Project, svc: Service) -> dict[str, Any]:
+def _container(
+    project: Project, svc: Service, ports: tuple[Port, ...] | None = None
+) -> dict[str, Any]:
     user = uid(project, svc)
     container: dict[str, Any] = {"name": svc.name, "image": svc.image, "imagePullPolicy": "Always"}
     if svc.command is not None:
@@ -117,9 +121,10 @@ def _container(project: Project, svc: Service) -> dict[str, Any]:
         container["args"] = list(svc.args)
     if svc.env:
         container["env"] = [{"name": name, "value": value} for name, value in svc.env]
-    if svc.ports:
+    own = [p for p in ports if p.container is None] if ports is not None else svc.ports
+    if own:
         container["ports"] = [
-            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in svc.ports
+            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in own
         ]
     for kind, probe in sorted(probes(svc).items()):
         container[PROBE_FIELDS[kind]] = _probe(svc, probe)
@@ -137,6 +142,28 @@ def _container(project: Project, svc: Service) -> dict[str, Any]:
         "capabilities": capabilities,
         "seccompProfile": pod_seccomp_profile(project, svc),
     }
+    return container
+
+
+def _extra_container(
+    project: Project, svc: Service, extra: Container, volumes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A sidecar or init container: hardened like the service's own, its own seccomp
+    profile and writable paths; a sidecar restarts with the pod (a native sidecar)."""
+    alone = container_service(svc, extra)
+    container = _container(project, alone)
+    container["name"] = extra.name
+    listens = [p for p in svc.ports if p.container == extra.name]
+    if listens:
+        container["ports"] = [
+            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in listens
+        ]
+    if extra.kind == "sidecar":
+        container["restartPolicy"] = "Always"
+    own_volumes, mounts = _volumes(project, alone, f"{extra.name}-")
+    volumes += own_volumes
+    if mounts:
+        container["volumeMounts"] = mounts
     return container
 
 
@@ -158,10 +185,11 @@ def _placement(svc: Service, pod: dict[str, Any]) -> None:
 def pod_spec(project: Project, svc: Service) -> dict[str, Any]:
     """The pod spec every workload kind shares."""
     user = uid(project, svc)
-    container = _container(project, svc)
+    container = _container(project, svc, svc.ports)
     volumes, mounts = _volumes(project, svc)
     if mounts:
         container["volumeMounts"] = mounts
+    extra = [_extra_container(project, svc, c, volumes) for c in svc.containers]
     security: dict[str, Any] = {
         "runAsNonRoot": True,
         "runAsUser": user,
@@ -180,6 +208,8 @@ def pod_spec(project: Project, svc: Service) -> dict[str, Any]:
         "securityContext": security,
         "containers": [container],
     }
+    if extra:
+        pod["initContainers"] = extra
     if svc.job is not None:
         pod["restartPolicy"] = "Never"
     if volumes:
