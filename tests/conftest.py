@@ -47,7 +47,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not config.getoption("--update-golden"):
         return
     terminalreporter.section("golden files changed")
-    for line in sorted(config.stash.get(GOLDEN_CHANGES, [])) or ["(none)"]:
+    changes = config.stash[GOLDEN_CHANGES] if GOLDEN_CHANGES in config.stash else []
+    for line in sorted(changes) or ["(none)"]:
         terminalreporter.write_line(line)
 
 

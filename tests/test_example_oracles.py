@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import oracles
 import pytest
@@ -28,7 +29,7 @@ def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _objects(folder: Path) -> list[tuple[Path, dict[str, object]]]:
+def _objects(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     found = []
     for path in sorted(folder.rglob("*.yaml")):
         # patches/ holds the user's kustomize patches: partial objects, applied by kustomize
@@ -92,8 +93,7 @@ def test_kustomize_builds_everything(example_out: Path) -> None:
     assert sorted(
         (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in docs
     ) == sorted(
-        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])  # type: ignore[index]
-        for _, o in on_disk
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for _, o in on_disk
     )
 
 

@@ -76,10 +76,10 @@ def _schema() -> dict[str, Any]:
 def _validator() -> jsonschema.Draft7Validator:
     checker = jsonschema.FormatChecker()
 
-    @checker.checks("cidr", raises=ValueError)
     def _cidr(value: object) -> bool:
         return not isinstance(value, str) or bool(ipaddress.ip_network(value, strict=True))
 
+    checker.checks("cidr", raises=ValueError)(_cidr)
     return jsonschema.Draft7Validator(_schema(), format_checker=checker)
 
 
