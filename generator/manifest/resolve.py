@@ -177,7 +177,10 @@ def _resolve(
     if callee is None:
         elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
         hint = (
-            f"; it exists in namespace {', '.join(elsewhere)} (set namespace:)" if elsewhere else ""
+            f"; it exists in namespace {', '.join(elsewhere)} (set namespace:)"
+            if elsewhere
+            else "; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
+            "(namespace, podLabels, ports)"
         )
         problems.append(
             Problem(
