@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 import generator
-from generator.errors import ManifestError
 
 ROOT = Path(__file__).resolve().parent.parent
 # The complete upstream CRD, unmodified; see tests/data/cilium/SOURCE.md.
@@ -172,7 +171,7 @@ def test_host_without_cidrs_becomes_to_fqdns_with_the_dns_rule(tmp_path: Path) -
 
 
 def test_host_without_cidrs_is_an_error_with_kubernetes(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError) as info:
+    with pytest.raises(generator.UserError) as info:
         _render(CASE, "kubernetes", tmp_path)
     message = str(info.value)
     assert "spec.dependencies[1].cidrs" in message

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cgen
 
 import generator
-from generator.network.explain import explain, matches, parse_endpoint
+from generator.network.explain import matches, parse_endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "tests" / "topologies"
@@ -20,14 +20,7 @@ THREE = "tests/topologies/three-namespaces/manifests"
 
 
 def cgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cgen(args)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -126,11 +119,9 @@ def test_explain_errors_are_messages(args: list[str], message: str) -> None:
 
 
 def test_explain_ports_and_protocols() -> None:
-    project, _ = generator.load([TOPOLOGIES / "udp-sctp-named" / "manifests"], allow_unpinned=True)
-    model = project.network
-    agent = parse_endpoint("telemetry/agent", model)
-    collector = parse_endpoint("collector", model)
-    verdict = explain(model, agent, collector, None)
+    verdict = generator.explain(
+        [TOPOLOGIES / "udp-sctp-named" / "manifests"], "telemetry/agent", "collector"
+    )
     assert {(p.protocol, p.port) for p in verdict.ports or ()} == {("UDP", 8125), ("UDP", 5353)}
     proc = cgen(
         "explain", "agent", "collector:5353/tcp", "tests/topologies/udp-sctp-named/manifests"
