@@ -149,6 +149,7 @@ def _connectivity(topo: Topology) -> frozenset[Edge]:
     return _CONNECTIVITY[topo.cluster]
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("name", NAMES)
 def test_nca_connectivity_is_exactly_the_declared_edges_plus_dns(name: str, root: Path) -> None:
     topo = topology(name, root)
@@ -200,6 +201,7 @@ def _labels_of(ref: str) -> dict[str, str]:
     return _PEER_LABELS.get(ref) or {"app.kubernetes.io/name": ref.split("/")[1]}
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("name", NAMES)
 def test_nca_permits_and_forbids_chosen_pairs(name: str, root: Path) -> None:
     topo = topology(name, root)
@@ -231,6 +233,7 @@ def _explain_ports(model: NetModel, src: Endpoint, dst: Endpoint) -> set[tuple[s
     return {(p.protocol, str(p.port)) for p in verdict.ports}
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("name", NAMES)
 def test_explain_agrees_with_nca_on_every_pair(name: str, root: Path) -> None:
     topo = topology(name, root)
@@ -280,6 +283,7 @@ def _addresses(topo: Topology, edges: frozenset[Edge]) -> list[str]:
     return sorted(set(found))
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("name", NAMES)
 def test_explain_agrees_with_nca_on_addresses(name: str, root: Path) -> None:
     topo = topology(name, root)
@@ -301,6 +305,7 @@ def test_explain_agrees_with_nca_on_addresses(name: str, root: Path) -> None:
                 assert _explain_ports(topo.model, src, dst) == nca, f"{src.label} -> {dst.label}"
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("name", NAMES)
 def test_network_policies_are_valid_kubernetes_objects(name: str, root: Path) -> None:
     topo = topology(name, root)
