@@ -61,10 +61,35 @@ def _config_path(paths: list[Path]) -> Path | None:
     return found.pop() if found else None
 
 
+def _manifests_in(folder: Path) -> list[str]:
+    """Every cgen manifest below a folder discover skips (it would never be rendered)."""
+    found: list[str] = []
+    for root, _, names in os.walk(folder):
+        for name in sorted(n for n in names if n.endswith(MANIFEST_SUFFIXES)):
+            try:
+                with open(Path(root) / name, "rb") as handle:
+                    head = handle.read(65536)
+            except OSError:
+                continue
+            lines = head.replace(b'"', b"").replace(b"'", b"").splitlines()
+            if any(line.startswith(b"apiVersion: cgen/") for line in lines):
+                found.append(
+                    f"{display_path(Path(root) / name)}: a cgen manifest inside "
+                    f"{display_path(folder)}, which cgen skips (an output or profiles "
+                    "folder): it would never be rendered; move it out of that folder"
+                )
+    return found
+
+
 def discover(paths: list[Path], skip: list[Path]) -> list[Path]:
-    """Manifest files among paths: files as given, folders searched recursively, sorted."""
+    """Manifest files among paths: files as given, folders searched recursively, sorted.
+
+    Output and profile folders are skipped, but never silently: a cgen manifest inside
+    one would never be rendered, so it is an error that names it.
+    """
     skipped = {p.resolve() for p in skip}
     files: set[Path] = set()
+    hidden: list[str] = []
     for path in paths:
         if not path.exists():
             raise UserError(f"{display_path(path)}: no such file or folder")
@@ -75,13 +100,19 @@ def discover(paths: list[Path], skip: list[Path]) -> list[Path]:
             here = Path(root)
             if (here / ".cgen" / "state.json").is_file():
                 dirs[:] = []  # a cgen output folder (any --out): generated, not manifests
+                hidden += _manifests_in(here)
                 continue
+            for d in dirs:
+                if not d.startswith(".") and (here / d).resolve() in skipped:
+                    hidden += _manifests_in(here / d)
             dirs[:] = sorted(
                 d for d in dirs if not d.startswith(".") and (here / d).resolve() not in skipped
             )
             files.update(
                 here / n for n in names if n.endswith(MANIFEST_SUFFIXES) and n != CONFIG_NAME
             )
+    if hidden:
+        raise UserError("\n".join(sorted(set(hidden))))
     return sorted(files, key=lambda p: display_path(p))
 
 
