@@ -33,6 +33,7 @@ from generator.journal import (
     STATE_DIR,
     Journal,
     check_parents,
+    encode_state,
     folders_of,
     fsync_dir,
     is_kustomization,
@@ -246,7 +247,8 @@ def _commit(result: Plan, *, force: bool) -> None:
     """Stage, commit and apply the plan; the caller holds the lock."""
     refuse_unsafe(result, force=force)
     out = result.out
-    if not result.changed and read_state(out, force=force) == result.state:
+    state = out / STATE_DIR / "state.json"
+    if not result.changed and _read(state) == encode_state(result.state):
         return
     staging = out / STATE_DIR / "staging"
     staging.mkdir(parents=True, exist_ok=True)
@@ -295,7 +297,10 @@ def write(
 def inspect(out: Path, artifacts: list[Artifact]) -> tuple[Plan, bool]:
     """What a render would change, and whether an interrupted render is pending (writes nothing)."""
     with _locked(out, shared=True):
-        return plan(out, artifacts), pending(out)
+        waiting = pending(out)
+        if waiting:
+            load_journal(out)  # a journal the next render would refuse is reported as such
+        return plan(out, artifacts), waiting
 
 
 def write_text_atomic(path: Path, text: str) -> None:
