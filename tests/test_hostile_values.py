@@ -329,6 +329,20 @@ REFUSED_VALUES = [
     (_in_metadata(f"  labels: {{{'b' * 254}/x: x}}\n"), "metadata.labels.", "at most 253"),
     (_in_metadata("  labels: {a: " + LONG + "}\n"), "metadata.labels.a:", "at most 63"),
     (BASE.replace("name: api", "name: 1api"), "metadata.name:", "start with a letter"),
+    (
+        BASE.replace("name: api", f"name: {'s' * 53}")
+        + "  storage: [{name: data, mountPath: /data, size: 1Gi}]\n",
+        "metadata.name:",
+        "names a StatefulSet, so it must be at most 52",
+    ),
+    (
+        BASE.replace("name: api", f"name: {'c' * 53}").replace(
+            "  ports: [{name: http, port: 8080}]\n", ""
+        )
+        + "  job: {schedule: '0 * * * *'}\n",
+        "metadata.name:",
+        "names a CronJob, so it must be at most 52",
+    ),
     (BASE + "  writablePaths: [/proc]\n", "spec.writablePaths[0]:", "must not be /proc"),
     (BASE + "  writablePaths: [/proc/sys/net]\n", "spec.writablePaths[0]:", "/proc or below"),
     (BASE + "  writablePaths: [/sys]\n", "spec.writablePaths[0]:", "must not be /sys"),

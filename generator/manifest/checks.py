@@ -19,6 +19,7 @@ def check_service(svc: Service, config: Config, ctx: Context) -> None:
         # DNS-1035 label: a letter first.
         ctx.fail("metadata.name", "names a Service, so it must start with a letter (DNS-1035)")
     _check_resources(svc, ctx)
+    _check_name_length(svc, ctx)
     for key, _ in svc.labels:
         if key in RESERVED_LABELS:
             ctx.fail(
@@ -195,3 +196,17 @@ def _check_resources(svc: Service, ctx: Context) -> None:
                 f"spec.resources.requests.{key}",
                 f"{requests[key]} is more than the limit {limits[key]} (Kubernetes refuses it)",
             )
+
+
+def _check_name_length(svc: Service, ctx: Context) -> None:
+    # Names that Kubernetes extends: a CronJob's Jobs append 11 characters to a 63-character
+    # label, and a StatefulSet's pods carry controller-revision-hash=<name>-<10-char hash>
+    # (a label value, at most 63); both cap the name at 52.
+    if svc.job is not None and svc.job.schedule is not None:
+        kind = "a CronJob"
+    elif svc.stateful:
+        kind = "a StatefulSet"
+    else:
+        return
+    if len(svc.name) > 52:
+        ctx.fail("metadata.name", f"names {kind}, so it must be at most 52 characters")
