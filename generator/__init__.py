@@ -29,6 +29,7 @@ from generator.serialize import Artifact
 if TYPE_CHECKING:
     from generator.images.pin import PinReport
     from generator.network.explain import Verdict
+    from generator.review.run import PrivilegeDiff
     from generator.seccomp.explain import SyscallReport
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "UserError",
     "build",
     "check",
+    "diff",
     "explain",
     "graph",
     "load",
@@ -176,3 +178,10 @@ def syscalls(
 
     project, _ = load(paths, allow_unpinned=True)
     return explain_syscalls(project, service, syscall)
+
+
+def diff(paths: list[Path], base: str) -> PrivilegeDiff:
+    """The privilege diff from BASE (a git revision or a folder) to the manifests under paths."""
+    from generator.review.run import privilege_diff
+
+    return privilege_diff(paths, base)

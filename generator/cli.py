@@ -180,6 +180,30 @@ def syscalls(
         raise typer.Exit(EXIT_DENIED)
 
 
+@app.command("diff")
+def diff(
+    base: Annotated[str, typer.Argument(help="A git revision (main, HEAD~1) or a folder.")],
+    paths: Paths,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="markdown, text or json.")
+    ] = "markdown",
+) -> None:
+    """Print the privilege diff from BASE to the manifests under PATHS.
+
+    Connections opened and closed, capabilities, syscalls, secrets, writable and persistent
+    paths, external networks, image digests and Pod Security levels, each with the manifest
+    line on each side. Exit status: 0 when nothing widened, 1 when privilege widened.
+    """
+    from generator.review.report import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r}: choose {', '.join(FORMATS)}", param_hint="--format")
+    result = generator.diff(paths, base)
+    typer.echo(render(result, fmt), nl=False)
+    if result.widened:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point: run the app, turning cgen's errors into messages and exit codes."""
     try:

@@ -1,0 +1,1 @@
+"""Review: the privilege diff between two states of the manifests (`cgen diff`)."""
