@@ -248,6 +248,13 @@ HOSTILE_TEMPLATES = [
     ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n", 1, "RecursionError"),
     ("{{ lipsum(100000000) }}\n", 1, "'lipsum' is undefined"),
     ("{{ no_such_value }}\n", 1, "'no_such_value' is undefined"),
+    ('{% extends "../../../etc/passwd" %}\n', 1, "'../../../etc/passwd' not found"),
+    ('{% include "/etc/hostname" %}\n', 1, "'/etc/hostname' not found"),
+    (
+        "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+        1,
+        "took longer than 10 seconds",
+    ),
 ]
 
 
@@ -413,3 +420,10 @@ def test_values_at_the_limits_are_accepted(tmp_path: Path) -> None:
     )
     (project / "api.yaml").write_text(manifest, encoding="utf-8")
     run_cgen(["render", "."], cwd=project, check=True)
+
+
+def test_an_unreadable_template_is_a_located_error(tmp_path: Path) -> None:
+    project = rendered_project(tmp_path)
+    _with_template(project, "")
+    (project / "own" / "templates" / "python.Dockerfile.j2").write_bytes(b"FROM x\n\xff\n")
+    refused(project, "own/templates/python.Dockerfile.j2", "template: is not UTF-8 text")

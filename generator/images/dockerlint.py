@@ -90,7 +90,8 @@ def dockerfile_problems(text: str, images: tuple[str, ...], uid: int | None) -> 
         if char is not None:
             # The rest of the text cannot be read reliably: report this alone.
             message = f"holds the control character U+{ord(char):04X}"
-            instruction = (line.split() or ["line"])[0].upper()
+            word = (line.split() or ["line"])[0]
+            instruction = word.upper() if word.isalpha() else "line"
             return [Finding(number, instruction, line, message)]
     return _directive_problems(text) + _instruction_problems(text, images, uid)
 

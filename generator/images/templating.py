@@ -49,7 +49,23 @@ class Templates:
 def _read_folder(folder: Path, shown: str, found: dict[str, tuple[str, str]]) -> None:
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         if path.name not in found and path.is_file():
-            found[path.name] = (path.read_text(encoding="utf-8"), f"{shown}/{path.name}")
+            origin = f"{shown}/{path.name}"
+            found[path.name] = (_read_source(path, origin), origin)
+
+
+def _read_source(path: Path, origin: str) -> str:
+    """A template's text; unreadable, huge or non-UTF-8 files are located errors."""
+    try:
+        raw = path.read_bytes()
+        if len(raw) > MAX_OUTPUT:
+            reason = f"is larger than {MAX_OUTPUT} bytes"
+        else:
+            return raw.decode("utf-8")
+    except OSError as exc:
+        reason = f"cannot be read: {exc.strerror}"
+    except UnicodeDecodeError as exc:
+        reason = f"is not UTF-8 text (byte {exc.start})"
+    raise ManifestError(problems=[Problem(Location(origin, 1, 1), "template", reason)])
 
 
 def load_templates(user_dir: Path | None, user_display: str | None) -> Templates:
@@ -185,6 +201,9 @@ def _render(templates: Templates, name: str, values: dict[str, Any]) -> str:
     except _TooLarge:
         reason = f"renders more than {MAX_OUTPUT} characters"
         where = Location(templates.origin(name), 1, 1)
+    except jinja2.TemplateNotFound as exc:
+        reason = f"template {exc.name!r} not found (templates extend only each other)"
+        where = _where(templates, name, exc.__traceback__)
     except jinja2.exceptions.SecurityError as exc:
         reason = f"the sandbox refused: {exc}"
         where = _where(templates, name, exc.__traceback__)
