@@ -77,7 +77,10 @@ def _state_dir(out: Path) -> Path:
     folder = out / STATE_DIR
     for path in (out, folder):
         if path.is_symlink():
-            raise OutputError(f"{path} is a symbolic link; cgen does not follow links there")
+            raise OutputError(
+                f"{path} is a symbolic link; cgen does not follow links there "
+                "(remove the link, or render into another folder)"
+            )
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is not a folder; remove it and render again")
     return folder
