@@ -112,6 +112,7 @@ class _Converter:
         self.doc = Document(path=path, data=None)
         self.problems: list[Problem] = []
         self.count = 0
+        self.open: set[int] = set()
 
     def loc(self, node: yaml.Node) -> Location:
         return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -119,12 +120,21 @@ class _Converter:
     def convert(self, node: yaml.Node, keypath: str) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise yaml.YAMLError(f"more than {MAX_NODES} values (aliases expanding?)")
+            message = f"invalid YAML: more than {MAX_NODES} values (aliases expanding?)"
+            raise _Refused(Problem(self.loc(node), keypath, message))
         self.doc.marks[keypath] = self.loc(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, keypath)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, join(keypath, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            # An alias inside the node it names (&a [*a]) would nest for ever.
+            if id(node) in self.open:
+                message = "invalid YAML: an alias refers to a node that contains it"
+                raise _Refused(Problem(self.loc(node), keypath, message))
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, keypath)
+                return [self.convert(item, join(keypath, i)) for i, item in enumerate(node.value)]
+            finally:
+                self.open.discard(id(node))
         if node.tag == _CORE + "timestamp":
             return str(node.value)  # dates stay text: no implicit datetime objects
         return self._scalar(node, keypath)

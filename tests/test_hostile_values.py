@@ -85,6 +85,16 @@ BAD_YAML = [
     ("  replicas: " + "[" * 300 + "]" * 300 + "\n", "spec.replicas[0][0]"),
     ("  labels: " + "{a: " * 200 + "1" + "}" * 200 + "\n", "spec.labels.a.a.a"),
     ("  x:\n" + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(120)), "spec.x.k0.k1"),
+    ("  replicas: &x [*x]\n", "spec.replicas[0]: invalid YAML: an alias refers to a node"),
+    ("  labels: &x {a: *x}\n", "spec.labels.a: invalid YAML: an alias refers to a node"),
+    (
+        "  a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+        + "".join(
+            f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+            for p, n in zip("abcd", "bcde", strict=True)
+        ),
+        "invalid YAML: more than 100000 values",
+    ),
 ]
 
 
