@@ -279,6 +279,8 @@ def write(
     """Make the output folder hold exactly the artifacts (or, dry, say what that would do)."""
     if dry_run:
         with _locked(out, shared=True):
+            if pending(out) and not force:
+                load_journal(out)  # say now what the real render would refuse
             result = plan(out, artifacts, force=force)
         refuse_unsafe(result, force=force)  # a dry run says what the real one would
         return result

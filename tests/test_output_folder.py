@@ -212,6 +212,8 @@ def test_planted_state_is_refused_with_its_location_and_force_recovers(
     assert snapshot(ws) == before  # nothing moved, inside out/ or outside it
     with pytest.raises(generator.CgenError, match=re.escape(f"out/.cgen/{file}: ")):
         generator.check([Path("proj")], Path("out"))
+    with pytest.raises(generator.CgenError, match=re.escape(f"out/.cgen/{file}: ")):
+        generator.render([Path("proj")], Path("out"), dry_run=True)
     assert snapshot(ws) == before
     # --force is always a way out, and still never reaches outside the output folder.
     generator.render([Path("proj")], Path("out"), force=True)
