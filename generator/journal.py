@@ -85,6 +85,7 @@ class Journal:
         """
         kusts = [w for w in self.writes if is_kustomization(w[1])]
         withdraw = [t for _, t in kusts] + [d for d in self.deletes if is_kustomization(d)]
+        withdraw.sort(key=lambda path: (path.count("/"), path))  # the root one first
         others = [w for w in self.writes if not is_kustomization(w[1])]
         restore = sorted(kusts, key=lambda w: (-w[1].count("/"), w[1]))
         return withdraw, others, restore
