@@ -1,6 +1,6 @@
 """`cgen explain SRC DST[:PORT]`: is a connection allowed, by which manifest lines, or why not.
 
-The answer evaluates the grants of generator.netmodel the way Kubernetes evaluates
+The answer evaluates the grants of generator.network.model the way Kubernetes evaluates
 NetworkPolicies: a pod in a namespace cgen manages is isolated in both directions (the
 namespace's default deny), so a connection needs a matching egress grant of the sender
 and a matching ingress grant of the receiver; a pod elsewhere, an address or a DNS name

@@ -1,8 +1,8 @@
 """Kubernetes NetworkPolicies: default deny, cluster DNS only, exactly the declared edges.
 
-The policies render the grants of generator.netmodel, so `cgen graph` and `cgen explain`
+The policies render the grants of generator.network.model, so `cgen graph` and `cgen explain`
 describe exactly what these objects allow. With `dialect: cilium` the same grants become
-CiliumNetworkPolicies (builders/cilium.py).
+CiliumNetworkPolicies (network/cilium.py).
 """
 
 from __future__ import annotations
