@@ -40,6 +40,7 @@ def _fails(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
         assert needle in proc.stderr
 
 
+@pytest.mark.oracle
 def test_names_that_yaml_1_2_reads_as_numbers_stay_strings(tmp_path: Path) -> None:
     manifest = BASE.replace("name: api", "name: 1e3\n  labels: {a: '1e3', b: '0x1f', c: '12'}")
     manifest = manifest.replace("namespace: shop", "namespace: 0o17")
@@ -82,6 +83,7 @@ def test_invisible_characters_are_refused(tmp_path: Path, extra: str, needle: st
     assert not (project / "out").exists()
 
 
+@pytest.mark.oracle
 def test_entrypoint_arguments_may_hold_newlines_quotes_and_templates(tmp_path: Path) -> None:
     extra = '  build: {entrypoint: ["/app/run", "--motd=a\\nb \\"q\\" ${X} %{y} \\\\"]}\n'
     project = _project(tmp_path, BASE + extra)
@@ -106,6 +108,7 @@ def test_config_cannot_reach_outside_the_project(tmp_path: Path, config: str, ne
     _fails(run_cgen(["render", "."], cwd=project), needle)
 
 
+@pytest.mark.oracle
 def test_udp_only_service_passes_checkov_with_explained_skips(tmp_path: Path) -> None:
     project = _project(tmp_path, BASE.replace("port: 8080}", "port: 8080, protocol: UDP}"))
     run_cgen(["render", "."], cwd=project, check=True)
