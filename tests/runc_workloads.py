@@ -101,7 +101,8 @@ def build_go(dest: Path) -> Path:
         "CGO_ENABLED": "0",
         "GOFLAGS": "-mod=mod",
         "GOPROXY": "off",
-        "GOCACHE": str(dest / ".gocache"),
+        # Content-addressed, shared between runs: only the first build compiles the std.
+        "GOCACHE": "/var/tmp/cgen-corpus-gocache",
         "GOPATH": str(dest / ".gopath"),
     }
     out = dest / "workload"
@@ -112,7 +113,6 @@ def build_go(dest: Path) -> Path:
         check=True,
         capture_output=True,
     )
-    shutil.rmtree(dest / ".gocache", ignore_errors=True)
     shutil.rmtree(dest / ".gopath", ignore_errors=True)
     return out
 

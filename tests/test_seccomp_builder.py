@@ -116,7 +116,8 @@ def test_baseline_names_known_on_x86_64_and_aarch64(runtime: str) -> None:
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_measured_baseline_stays_close_to_measurement(runtime: str) -> None:
     result = json.loads((RESULTS / f"{runtime}.json").read_text())
-    measured = set(result["calls"])
+    corpus = yaml.safe_load((PROFILES / "corpus.yaml").read_text())["runtimes"][runtime]
+    measured = set(result["calls"]) | set(corpus["syscalls"])
     allow = set(baseline(runtime)["syscalls"])
     enosys = set(baseline(runtime)["enosys"])
     assert measured <= allow | enosys, f"measured but not allowed: {measured - allow - enosys}"
@@ -187,7 +188,7 @@ def test_sys_admin_lifts_the_clone_filter_as_docker_does(tmp_path: Path) -> None
 
 
 def test_audit_mode_from_cgen_yaml_and_per_service(tmp_path: Path) -> None:
-    services = {
+    services: dict[str, dict[str, Any]] = {
         "logged": {"runtime": "node"},
         "enforced": {"runtime": "node", "seccomp": {"mode": "enforce"}},
     }
@@ -237,7 +238,7 @@ def crd_validator() -> Any:
 
 
 def test_operator_delivery(tmp_path: Path) -> None:
-    services = {
+    services: dict[str, dict[str, Any]] = {
         "api": {"runtime": "java"},
         "tracer": {
             "runtime": "static",
@@ -282,12 +283,16 @@ def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     write_project(tmp_path / "p", {"svc": spec}, {"namespace": NS})
     proc = run_cgen(["syscalls", str(tmp_path / "p"), "--service", f"{NS}/svc"])
     assert proc.returncode == 0, proc.stderr
-    rows = {ln.split()[0]: ln for ln in proc.stdout.splitlines()[4:]}
+    body = proc.stdout.split("\n\n", 1)[1]
+    rows = {ln.split()[0]: ln for ln in body.splitlines()}
     assert set(rows) == {
         *allowed(read_rendered(render(tmp_path, {"svc": spec}), NS, "svc").seccomp),
         "clone3",
     }
-    assert "runtime python" in rows["read"]
+    assert "runtime python (needed by " in rows["read"] and "python/sqlite3-fsync" in rows["read"]
+    assert "runtime python (needed by python/gunicorn+flask" in rows["chdir"]
+    assert "harmless: reads the process's own working directory" in rows["getcwd"]
+    assert "corpus (seccomp/corpus.yaml): python/gunicorn+flask" in proc.stdout
     assert "capability SYS_PTRACE (" in rows["ptrace"] and "svc.yaml:" in rows["ptrace"]
     assert "manifest spec.syscalls[0] (" in rows["mlock"]
     assert "only without namespace flags" in rows["clone"]
@@ -297,3 +302,4 @@ def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     denied = run_cgen(["syscalls", str(tmp_path / "p"), "--syscall", "mount"])
     assert denied.returncode == 3, denied.stderr
     assert "mount  EPERM" in denied.stdout and "SYS_ADMIN would unlock it" in denied.stdout
+    assert "dangerous: mounts filesystems" in denied.stdout

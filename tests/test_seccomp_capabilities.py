@@ -16,6 +16,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runc_harness import Bind, RunResult, require_tool, run_in_runc
@@ -66,7 +67,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     base = tmp_path_factory.mktemp("render")
-    services = {"nocap": {"runtime": "static"}}
+    services: dict[str, dict[str, Any]] = {"nocap": {"runtime": "static"}}
     services.update(
         {c.lower().replace("_", "-"): {"runtime": "static", "capabilities": [c]} for c in CALLS}
     )

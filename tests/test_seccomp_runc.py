@@ -43,6 +43,8 @@ from runc_workloads import (
     write_project,
 )
 
+pytestmark = pytest.mark.container
+
 NAMESPACE = "seccomp-test"
 # Service name -> its manifest's spec additions. One service per runtime profile, plus
 # one that declares SYS_PTRACE and one in audit mode.

@@ -300,3 +300,72 @@ fi
 bash "$(dirname "${BASH_SOURCE[0]}")/install-build.sh"
 
 log "done; tools in $TOOLS_DIR/bin"
+
+# ---------------------------------------------------------------- seccomp corpus
+# Real software the seccomp baselines are measured on and tested against
+# (tests/build/corpus): PostgreSQL and Redis as peers, Debian's JDBC driver,
+# and pinned PyPI and npm packages in folders of their own that the runc
+# containers bind read-only.
+CORPUS_DIR="$TOOLS_DIR/seccomp-corpus"
+CORPUS_APT=(postgresql redis-server libpostgresql-jdbc-java)
+corpus_missing=()
+for pkg in "${CORPUS_APT[@]}"; do
+    apt_installed "$pkg" || corpus_missing+=("$pkg")
+done
+if ((${#corpus_missing[@]} == 0)); then
+    log "corpus: apt packages present"
+else
+    log "corpus: installing ${corpus_missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${corpus_missing[@]}" >/dev/null
+fi
+CORPUS_REQS="$(dirname "${BASH_SOURCE[0]}")/seccomp-corpus-requirements.txt"
+CORPUS_PY_STAMP="$CORPUS_DIR/python/.cgen-installed"
+if [[ -f "$CORPUS_PY_STAMP" ]] && cmp -s "$CORPUS_PY_STAMP" "$CORPUS_REQS"; then
+    log "corpus: PyPI packages present"
+else
+    log "corpus: installing PyPI packages into $CORPUS_DIR/python"
+    rm -rf "$CORPUS_DIR/python"
+    mkdir -p "$CORPUS_DIR/python"
+    # The workloads run on Debian's /usr/bin/python3 (3.11), so install for it.
+    pip_quiet /usr/bin/python3 -m pip install -q --no-deps --target "$CORPUS_DIR/python" \
+        -r "$CORPUS_REQS"
+    cp "$CORPUS_REQS" "$CORPUS_PY_STAMP"
+fi
+CORPUS_NODE_SRC="$(dirname "${BASH_SOURCE[0]}")/seccomp-corpus-node"
+CORPUS_NODE_STAMP="$CORPUS_DIR/node/.cgen-installed"
+if [[ -f "$CORPUS_NODE_STAMP" ]] && cmp -s "$CORPUS_NODE_STAMP" "$CORPUS_NODE_SRC/package-lock.json"; then
+    log "corpus: npm packages present"
+else
+    log "corpus: installing npm packages into $CORPUS_DIR/node"
+    rm -rf "$CORPUS_DIR/node"
+    mkdir -p "$CORPUS_DIR/node"
+    cp "$CORPUS_NODE_SRC/package.json" "$CORPUS_NODE_SRC/package-lock.json" "$CORPUS_DIR/node/"
+    (cd "$CORPUS_DIR/node" && npm ci --no-audit --no-fund --silent)
+    cp "$CORPUS_NODE_SRC/package-lock.json" "$CORPUS_NODE_STAMP"
+fi
+chmod -R a+rX "$CORPUS_DIR"
+log "corpus: ready in $CORPUS_DIR"
+
+# ---------------------------------------------------------------- real servers
+# The prebuilt server profiles' tests (tests/test_prebuilt_servers.py) and their
+# measurement (bench/servers_bench.py) run Debian's builds of the servers in runc
+# and drive them with their real clients (psql, redis-cli, curl, the mariadb
+# client, an AMQP client for /usr/bin/python3).
+SERVERS_APT=(
+    postgresql redis-server nginx-light memcached mariadb-server mariadb-client
+    rabbitmq-server python3-pika curl strace
+)
+servers_missing=()
+for pkg in "${SERVERS_APT[@]}"; do
+    apt_installed "$pkg" || servers_missing+=("$pkg")
+done
+if ((${#servers_missing[@]} == 0)); then
+    log "servers: apt packages present"
+else
+    log "servers: installing ${servers_missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${servers_missing[@]}" >/dev/null
+fi

@@ -1,0 +1,3 @@
+module cgen.invalid/tests/corpus/nethttp
+
+go 1.19
