@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+import yaml
 
 from generator.errors import UsageError
 from generator.model import Service
 from generator.project import Project
+from generator.runtime.shipped import profiles_root
+from generator.seccomp import policy
 from generator.seccomp import profile as seccomp
 from generator.seccomp.names import known_syscalls
+
+CORPUS_FILE = "seccomp/corpus.yaml"
+
+
+@cache
+def corpus_needs() -> dict[str, dict[str, list[str]]]:
+    """{baseline: {syscall: [workload, ...]}} from profiles/seccomp/corpus.yaml."""
+    path = profiles_root() / CORPUS_FILE
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {name: dict(entry["syscalls"]) for name, entry in data["runtimes"].items()}
+
+
+def _why(reason: seccomp.Reason, needs: dict[str, list[str]], name: str) -> str:
+    """One reason in words: the corpus workloads behind a baseline entry."""
+    if reason.kind == "runtime":
+        workloads = needs.get(name)
+        if workloads:
+            return f"runtime {reason.detail} (needed by {', '.join(workloads)})"
+        return f"runtime {reason.detail} (its own workload, runc init or an aarch64 equivalent)"
+    if reason.kind == "harmless":
+        return f"harmless: {reason.detail}"
+    return str(reason)
 
 
 def _find_service(project: Project, ref: str | None) -> Service:
@@ -40,12 +69,13 @@ def _lines(project: Project, svc: Service, only: str | None) -> tuple[list[str],
     allowed = seccomp.reasons(project, svc)
     enosys = seccomp.enosys_syscalls(project, svc)
     names = [only] if only is not None else [*allowed, *enosys]
+    needs = corpus_needs().get(project.runtime(svc).seccomp.name, {})
     width = max(len(n) for n in names)
     lines: list[str] = []
     denied = False
     for name in names:
         if name in allowed:
-            why = "; ".join(str(r) for r in allowed[name])
+            why = "; ".join(_why(r, needs, name) for r in allowed[name])
             if name == "clone" and seccomp.clone_filtered(svc):
                 why += "; only without namespace flags (arg0 & 0x7E020000 == 0)"
             verdict = "allow"
@@ -62,6 +92,8 @@ def _lines(project: Project, svc: Service, only: str | None) -> tuple[list[str],
                 f"not in the {svc.runtime} baseline, no declared capability unlocks it, "
                 f"not in spec.syscalls{hint}"
             )
+            if name in policy.dangerous():
+                why += f"; dangerous: {policy.dangerous()[name]}"
         lines.append(f"{name:<{width}}  {verdict:<6}  {why}")
     return lines, denied
 
@@ -83,6 +115,7 @@ def explain_syscalls(project: Project, service: str | None, syscall: str | None)
     mode = seccomp.mode(project, svc)
     default = "SCMP_ACT_LOG (audit)" if mode == "audit" else "SCMP_ACT_ERRNO (EPERM)"
     lines, denied = _lines(project, svc, syscall)
+    base = project.runtime(svc).seccomp.name
     header = [
         f"{svc.namespace}/{svc.name} ({svc.source}): runtime {svc.runtime}, {mode} mode, "
         f"default {default}, localhostProfile {seccomp.localhost_profile(project, svc)}",
@@ -91,4 +124,7 @@ def explain_syscalls(project: Project, service: str | None, syscall: str | None)
     if syscall is None:
         allowed = len(seccomp.reasons(project, svc))
         header.append(f"{allowed} allowed, {len(seccomp.enosys_syscalls(project, svc))} ENOSYS")
+        workloads = sorted({w for ws in corpus_needs().get(base, {}).values() for w in ws})
+        if workloads:
+            header.append(f"corpus ({CORPUS_FILE}): {', '.join(workloads)}")
     return SyscallReport("\n".join([*header, "", *lines]) + "\n", denied)
