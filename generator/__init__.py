@@ -27,6 +27,7 @@ from generator.project import Project, load_project
 from generator.serialize import Artifact
 
 if TYPE_CHECKING:
+    from generator.adopt.run import ImportResult
     from generator.images.pin import PinReport
     from generator.network.explain import Verdict
     from generator.review.run import PrivilegeDiff
@@ -43,6 +44,7 @@ __all__ = [
     "diff",
     "explain",
     "graph",
+    "import_yaml",
     "load",
     "pin",
     "render",
@@ -185,3 +187,22 @@ def diff(paths: list[Path], base: str) -> PrivilegeDiff:
     from generator.review.run import privilege_diff
 
     return privilege_diff(paths, base)
+
+
+def import_yaml(
+    sources: list[Path],
+    out: Path,
+    *,
+    namespace: str = "default",
+    runtimes: dict[str, str] | None = None,
+    skip_unknown: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import Kubernetes YAML (files, folders, lists, helm output) as one manifest per workload."""
+    from generator.adopt.kube import read_objects
+    from generator.adopt.run import import_objects
+
+    objects = read_objects(sources, namespace)
+    return import_objects(
+        objects, out, runtimes=runtimes or {}, skip_unknown=skip_unknown, dry_run=dry_run
+    )

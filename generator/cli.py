@@ -204,6 +204,50 @@ def diff(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_(
+    sources: Annotated[
+        list[Path], typer.Argument(help="Kubernetes YAML files or folders.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the manifests.")] = Path(
+        "services"
+    ),
+    namespace: Annotated[str, typer.Option(help="Namespace of objects that name none.")] = (
+        "default"
+    ),
+    runtime: Annotated[
+        list[str] | None,
+        typer.Option(help="WORKLOAD=RUNTIME: the runtime of a workload (repeatable)."),
+    ] = None,
+    skip_unknown: Annotated[
+        bool, typer.Option("--skip-unknown", help="Leave out objects of unknown kinds.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Report: text or json.")] = "text",
+) -> None:
+    """Write one cgen manifest per workload of existing Kubernetes YAML, and a report.
+
+    The report says what was inferred and from which object and field, what could not be
+    (also left as comments in the manifests), which privileges the running objects hold
+    that the manifests drop, and which connections the imported policies allowed that the
+    manifests would cut. An existing manifest is never overwritten.
+    """
+    from generator.adopt.report import FORMATS, as_json, text
+    from generator.adopt.run import parse_runtimes
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r}: choose {', '.join(FORMATS)}", param_hint="--format")
+    result = generator.import_yaml(
+        sources,
+        out,
+        namespace=namespace,
+        runtimes=parse_runtimes(runtime or []),
+        skip_unknown=skip_unknown,
+        dry_run=dry_run,
+    )
+    typer.echo(as_json(result) if fmt == "json" else text(result, dry_run=dry_run), nl=False)
+
+
 def main() -> None:
     """Entry point: run the app, turning cgen's errors into messages and exit codes."""
     try:
