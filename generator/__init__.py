@@ -206,3 +206,15 @@ def import_yaml(
     return import_objects(
         objects, out, runtimes=runtimes or {}, skip_unknown=skip_unknown, dry_run=dry_run
     )
+
+
+if TYPE_CHECKING:
+    from generator.seccomp.learn import Learned
+
+
+def seccomp_learn(paths: list[Path], logs: list[Path], *, service: str | None = None) -> Learned:
+    """Propose spec.syscalls lines from kernel audit logs (type=1326) or strace output."""
+    from generator.seccomp.learn import learn, read_sources
+
+    project, _ = load(paths, allow_unpinned=True)
+    return learn(project, read_sources(logs), service)

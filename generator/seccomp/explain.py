@@ -40,7 +40,8 @@ def _why(reason: seccomp.Reason, needs: dict[str, list[str]], name: str) -> str:
     return str(reason)
 
 
-def _find_service(project: Project, ref: str | None) -> Service:
+def find_service(project: Project, ref: str | None) -> Service:
+    """The service ref names (NAME or NAMESPACE/NAME; optional with one service)."""
     services = project.services
     if ref is None:
         if len(services) == 1:
@@ -109,7 +110,7 @@ class SyscallReport:
 
 def explain_syscalls(project: Project, service: str | None, syscall: str | None) -> SyscallReport:
     """Say why each syscall of a service's seccomp profile is allowed (or the one asked)."""
-    svc = _find_service(project, service)
+    svc = find_service(project, service)
     if syscall is not None and syscall not in known_syscalls():
         raise UsageError(f"--syscall: {syscall!r} is not a syscall libseccomp knows")
     mode = seccomp.mode(project, svc)
