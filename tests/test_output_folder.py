@@ -278,7 +278,9 @@ def test_two_renders_racing_into_one_folder_leave_exactly_one_project(tmp_path: 
             out = tmp_path / f"race-{run}"
             if run % 2:  # half the races start from a tree one of the projects rendered
                 generator.render([projects[run % 4 // 2]], out)
-            jobs = [pool.submit(run_cgen, ["render", str(p), "--out", str(out)]) for p in projects]
+            args = [["render", str(p), "--out", str(out)] for p in projects]
+            # env makes each a real `python -m generator` process of its own.
+            jobs = [pool.submit(run_cgen, a, ROOT, {"CGEN_RACE": str(run)}) for a in args]
             for job in jobs:
                 proc = job.result()
                 assert proc.returncode == 0, proc.stderr  # serialized: both finish
