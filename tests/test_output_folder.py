@@ -356,6 +356,7 @@ def test_readers_during_an_apply_never_build_a_mix(
     monkeypatch.undo()
     assert tree(out) == new
     mixes = [s for s in seen if s not in (old, new)]
+    print(f"{len(seen)} moments between commit and end, {len(mixes)} of them a mix")
     assert len(mixes) >= 5  # the tree really is a mix for a while...
     assert all(_consistent(s, old, new) for s in seen)  # ...that no kustomization shows
     # Each such moment is where a kill -9 could leave the tree until the next render: the
