@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from generator.images.pin import PinReport
     from generator.network.explain import Verdict
     from generator.review.run import PrivilegeDiff
+    from generator.scaffold.init import InitResult
     from generator.seccomp.explain import SyscallReport
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "explain",
     "graph",
     "import_yaml",
+    "init",
     "load",
     "pin",
     "render",
@@ -218,3 +220,21 @@ def seccomp_learn(paths: list[Path], logs: list[Path], *, service: str | None = 
 
     project, _ = load(paths, allow_unpinned=True)
     return learn(project, read_sources(logs), service)
+
+
+def init(
+    source: Path,
+    out: Path | None = None,
+    *,
+    name: str | None = None,
+    runtime: str | None = None,
+    ports: list[str] | None = None,
+    image: str | None = None,
+    namespace: str | None = None,
+) -> InitResult:
+    """Write a first manifest for the service in source (runtime, ports, build context)."""
+    from generator.scaffold.init import scaffold
+
+    return scaffold(
+        source, out, name=name, runtime=runtime, ports=ports, image=image, namespace=namespace
+    )

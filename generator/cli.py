@@ -248,6 +248,38 @@ def import_(
     typer.echo(as_json(result) if fmt == "json" else text(result, dry_run=dry_run), nl=False)
 
 
+@app.command("init")
+def init(
+    source: Annotated[Path, typer.Argument(help="The service's source folder.")] = Path("."),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Manifest file (default: NAME.yaml).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Service name (default: the folder's).")] = None,
+    runtime: Annotated[
+        str | None, typer.Option(help="Runtime profile (default: from the project files).")
+    ] = None,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(help="PORT, NAME=PORT or PORT/udp (repeatable; default: Dockerfile EXPOSE)."),
+    ] = None,
+    image: Annotated[str | None, typer.Option(help="Image repository to push to.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace.")] = None,
+) -> None:
+    """Write a first manifest for a service from its source folder; never overwrite a file.
+
+    The runtime comes from the project files (pyproject.toml or requirements.txt, package.json,
+    go.mod, *.csproj, pom.xml or build.gradle, Cargo.toml), the ports from --port or the
+    Dockerfile's EXPOSE; it says which lock file the build will need, and shows every
+    optional field as a comment.
+    """
+    result = generator.init(
+        source, out, name=name, runtime=runtime, ports=port, image=image, namespace=namespace
+    )
+    for line in result.lines:
+        typer.echo(f"{result.path}: {line}")
+    typer.echo(f"wrote {result.path}")
+
+
 def main() -> None:
     """Entry point: run the app, turning cgen's errors into messages and exit codes."""
     try:
