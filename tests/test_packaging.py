@@ -8,7 +8,11 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
+
+# pip builds the wheel and installs it into a fresh environment: the installer judges it.
+pytestmark = pytest.mark.oracle
 
 
 def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
