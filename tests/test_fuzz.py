@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
@@ -32,7 +32,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(
-    max_examples=180,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -42,6 +42,7 @@ def test_mutated_projects_are_accepted_or_refused_never_crash(
 ) -> None:
     texts = fuzz.Mutator(rnd).project()
     outcome = fuzz.run_case(scratch, texts, fuzz.check_output)
+    event(outcome.split(":")[0])  # --hypothesis-show-statistics shows the mix
     assert outcome in ("accepted", "refused"), f"{outcome}\n{texts}"
 
 
