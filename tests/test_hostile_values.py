@@ -391,6 +391,16 @@ REFUSED_VALUES = [
         "spec.resources.requests.cpu:",
         "more than the limit",
     ),
+    (
+        BASE + "  resources: {requests: {memory: 1Gi}}\n",
+        "spec.resources.requests.memory:",
+        "request 1Gi is more than the limit 256Mi (the python profile gives the other",
+    ),
+    (
+        BASE + "  resources: {limits: {cpu: 10m}}\n",
+        "spec.resources.limits.cpu:",
+        "request 100m is more than the limit 10m",
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from generator.errors import Location, Problem
 from generator.images.lock import ImageLock
 from generator.images.templating import Templates, compile_error
 from generator.loader import display_path
+from generator.manifest.checks import quantity
 from generator.model import Service
 from generator.runtime.profiles import RuntimeProfile
 
@@ -57,6 +58,35 @@ def _template_problems(profile: RuntimeProfile, templates: Templates) -> list[Pr
     return [Problem(Location(profile.path), "template", error)] if error else []
 
 
+def _resource_problems(svc: Service, profile: RuntimeProfile) -> list[Problem]:
+    """A request above its limit once the profile's defaults fill what the manifest omits."""
+    problems: list[Problem] = []
+    own = svc.resources
+    for key in ("cpu", "memory", "ephemeral-storage"):
+        request = own.get("requests", {}).get(key) or profile.resources["requests"].get(key)
+        limit = own.get("limits", {}).get(key) or profile.resources["limits"].get(key)
+        if (
+            request is None
+            or limit is None
+            or (key in own.get("limits", {}) and (key in own.get("requests", {})))
+        ):
+            continue  # both from the manifest: manifest/checks.py reports it with its place
+        low, high = quantity(request), quantity(limit)
+        if low is not None and high is not None and low > high:
+            side = "requests" if key in own.get("requests", {}) else "limits"
+            keypath = f"spec.resources.{side}.{key}"
+            where = svc.doc.at(keypath) if svc.doc.has(keypath) else svc.doc.at("spec.runtime")
+            problems.append(
+                Problem(
+                    where,
+                    keypath,
+                    f"request {request} is more than the limit {limit} (the {profile.name} "
+                    f"profile gives the other; Kubernetes refuses it): set both",
+                )
+            )
+    return problems
+
+
 def unlocked(
     services: Sequence[Service], runtimes: Mapping[str, RuntimeProfile], templates: Templates
 ) -> list[Problem]:
@@ -66,6 +96,10 @@ def unlocked(
     for profile in sorted(runtimes.values(), key=lambda p: p.name):
         problems += _template_problems(profile, templates)
     for svc in services:
+        if svc.runtime in runtimes:
+            # Here the services first meet their profiles at load: the only place a request
+            # above the profile's default limit (which Kubernetes refuses) can be seen.
+            problems += _resource_problems(svc, runtimes[svc.runtime])
         found = runtimes.get(svc.runtime)
         context = build_context(svc)
         if found is None or context is None:

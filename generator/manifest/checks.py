@@ -171,7 +171,7 @@ _SUFFIXES |= {"G": Decimal(1000) ** 3, "T": Decimal(1000) ** 4, "Ki": Decimal(10
 _SUFFIXES |= {"Mi": Decimal(1024) ** 2, "Gi": Decimal(1024) ** 3, "Ti": Decimal(1024) ** 4}
 
 
-def _quantity(text: str) -> Decimal | None:
+def quantity(text: str) -> Decimal | None:
     """A Kubernetes quantity as a number (the forms the contract allows), else None."""
     for suffix in sorted(_SUFFIXES, key=len, reverse=True):
         if text.endswith(suffix):
@@ -190,7 +190,7 @@ def _check_resources(svc: Service, ctx: Context) -> None:
     requests = svc.resources.get("requests", {})
     limits = svc.resources.get("limits", {})
     for key in sorted(set(requests) & set(limits)):
-        low, high = _quantity(requests[key]), _quantity(limits[key])
+        low, high = quantity(requests[key]), quantity(limits[key])
         if low is not None and high is not None and low > high:
             ctx.fail(
                 f"spec.resources.requests.{key}",
