@@ -45,6 +45,7 @@ __all__ = [
     "diff",
     "explain",
     "graph",
+    "import_cluster",
     "import_yaml",
     "init",
     "load",
@@ -238,3 +239,24 @@ def init(
     return scaffold(
         source, out, name=name, runtime=runtime, ports=ports, image=image, namespace=namespace
     )
+
+
+def import_cluster(
+    out: Path,
+    *,
+    kubeconfig: Path | None = None,
+    context: str | None = None,
+    namespaces: list[str] | None = None,
+    runtimes: dict[str, str] | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import what runs in a cluster (read-only lists through the kubernetes client)."""
+    from generator.adopt.cluster import read_cluster
+    from generator.adopt.run import import_objects
+
+    read = read_cluster(kubeconfig, context, namespaces or [])
+    result = import_objects(
+        read.objects, out, runtimes=runtimes or {}, images=read.images, dry_run=dry_run
+    )
+    result.skipped += [f"namespace {ns}: forbidden (not imported)" for ns in read.forbidden]
+    return result

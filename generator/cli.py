@@ -207,8 +207,9 @@ def diff(
 @app.command("import")
 def import_(
     sources: Annotated[
-        list[Path], typer.Argument(help="Kubernetes YAML files or folders.", show_default=False)
-    ],
+        list[Path] | None,
+        typer.Argument(help="Kubernetes YAML files or folders.", show_default=False),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the manifests.")] = Path(
         "services"
     ),
@@ -222,10 +223,19 @@ def import_(
     skip_unknown: Annotated[
         bool, typer.Option("--skip-unknown", help="Leave out objects of unknown kinds.")
     ] = False,
+    from_cluster: Annotated[
+        bool, typer.Option("--from-cluster", help="Read the cluster instead (read-only).")
+    ] = False,
+    kubeconfig: Annotated[Path | None, typer.Option(help="With --from-cluster.")] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include-namespace", help="Namespace to read (repeatable; default: all)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Report: text or json.")] = "text",
 ) -> None:
-    """Write one cgen manifest per workload of existing Kubernetes YAML, and a report.
+    """Write one cgen manifest per workload of existing Kubernetes YAML (or a cluster).
 
     The report says what was inferred and from which object and field, what could not be
     (also left as comments in the manifests), which privileges the running objects hold
@@ -237,14 +247,27 @@ def import_(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r}: choose {', '.join(FORMATS)}", param_hint="--format")
-    result = generator.import_yaml(
-        sources,
-        out,
-        namespace=namespace,
-        runtimes=parse_runtimes(runtime or []),
-        skip_unknown=skip_unknown,
-        dry_run=dry_run,
-    )
+    if bool(sources) == from_cluster:
+        raise typer.BadParameter("give Kubernetes YAML files or folders, or --from-cluster")
+    runtimes = parse_runtimes(runtime or [])
+    if from_cluster:
+        result = generator.import_cluster(
+            out,
+            kubeconfig=kubeconfig,
+            context=context,
+            namespaces=include or [],
+            runtimes=runtimes,
+            dry_run=dry_run,
+        )
+    else:
+        result = generator.import_yaml(
+            sources or [],
+            out,
+            namespace=namespace,
+            runtimes=runtimes,
+            skip_unknown=skip_unknown,
+            dry_run=dry_run,
+        )
     typer.echo(as_json(result) if fmt == "json" else text(result, dry_run=dry_run), nl=False)
 
 
