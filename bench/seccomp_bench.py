@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "Needed: distinct syscalls the runtime's real workloads made (profiles/seccomp/"
         "corpus.yaml and bench/seccomp/results), less the ENOSYS-answered probes."
     )
-    print("dotnet: no .NET SDK or runtime is reachable from this machine; not measured.")
+    print("dotnet: not measured (no .NET SDK or runtime was available to run its workloads).")
     print(f"Targets: at most {docker // 2} allowed (half of Docker's), 0 dangerous, all needed.")
     for problem in problems:
         print(f"TARGET MISSED: {problem}", file=sys.stderr)
