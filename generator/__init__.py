@@ -46,6 +46,7 @@ __all__ = [
     "explain",
     "graph",
     "import_cluster",
+    "import_terraform",
     "import_yaml",
     "init",
     "load",
@@ -259,4 +260,25 @@ def import_cluster(
         read.objects, out, runtimes=runtimes or {}, images=read.images, dry_run=dry_run
     )
     result.skipped += [f"namespace {ns}: forbidden (not imported)" for ns in read.forbidden]
+    return result
+
+
+def import_terraform(
+    sources: list[Path],
+    out: Path,
+    *,
+    namespace: str = "default",
+    runtimes: dict[str, str] | None = None,
+    skip_unknown: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import the kubernetes_* resources of Terraform files (literal values, via python-hcl2)."""
+    from generator.adopt.run import import_objects
+    from generator.adopt.terraform import read_terraform
+
+    objects, others = read_terraform(sources, namespace)
+    result = import_objects(
+        objects, out, runtimes=runtimes or {}, skip_unknown=skip_unknown, dry_run=dry_run
+    )
+    result.skipped += [f"{other}: not a Kubernetes resource" for other in others]
     return result

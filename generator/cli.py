@@ -204,6 +204,10 @@ def diff(
         raise typer.Exit(1)
 
 
+def _has_tf(folder: Path) -> bool:
+    return next(folder.rglob("*.tf"), None) is not None
+
+
 @app.command("import")
 def import_(
     sources: Annotated[
@@ -235,7 +239,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Report: text or json.")] = "text",
 ) -> None:
-    """Write one cgen manifest per workload of existing Kubernetes YAML (or a cluster).
+    """Write one cgen manifest per workload of Kubernetes YAML, Terraform (.tf) or a cluster.
 
     The report says what was inferred and from which object and field, what could not be
     (also left as comments in the manifests), which privileges the running objects hold
@@ -257,6 +261,15 @@ def import_(
             context=context,
             namespaces=include or [],
             runtimes=runtimes,
+            dry_run=dry_run,
+        )
+    elif sources and all(s.suffix == ".tf" or (s.is_dir() and _has_tf(s)) for s in sources):
+        result = generator.import_terraform(
+            sources,
+            out,
+            namespace=namespace,
+            runtimes=runtimes,
+            skip_unknown=skip_unknown,
             dry_run=dry_run,
         )
     else:

@@ -115,6 +115,9 @@ def build_spec(
     replicas = (obj.body.get("spec") or {}).get("replicas")
     if obj.kind in ("Deployment", "StatefulSet") and isinstance(replicas, int) and replicas != 1:
         spec["replicas"] = replicas
+    user = _user(pod, container)
+    if user is not None:
+        spec["user"] = user
     job = _job(obj)
     exposed = _exposure_of(w) if w.ports.services and job is None else None
     spec.update(_network(w, job))
@@ -129,6 +132,15 @@ def build_spec(
     if exposed is not None:
         spec["service"] = exposed
     return spec
+
+
+def _user(pod: dict[str, Any], container: dict[str, Any]) -> int | None:
+    """The uid it ran as, when cgen can keep it (>= 10000, the same as its group)."""
+    ctx = container.get("securityContext") or {}
+    pod_ctx = pod.get("securityContext") or {}
+    user = ctx.get("runAsUser", pod_ctx.get("runAsUser"))
+    group = ctx.get("runAsGroup", pod_ctx.get("runAsGroup", user))
+    return user if isinstance(user, int) and user >= 10000 and group == user else None
 
 
 def _under_any(path: str, storage: list[dict[str, Any]]) -> bool:

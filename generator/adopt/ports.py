@@ -111,6 +111,9 @@ def workload_ports(
             if svc.name != obj.name:
                 notes.add("inferred", f"port {port['name']} ({number}) from {svc.ref}", svc.where)
     for svc in ports.services:
+        headless = (svc.body.get("spec") or {}).get("clusterIP") == "None"
+        if svc.name == f"{obj.name}-headless" and headless and obj.kind == "StatefulSet":
+            continue  # the headless Service cgen writes for a StatefulSet itself
         if svc.name != obj.name:
             notes.add(
                 "unsupported",

@@ -53,7 +53,9 @@ def mounts(
                 notes.add("unsupported", f"volume {name}: ConfigMap {cm} not in the input", where)
                 continue
             files = {k: v for k, v in sorted(data.items())}
-            config.append({"name": name, "mountPath": path, "files": files})
+            # cgen names a config's ConfigMap <workload>-<config>: keep that name.
+            short = cm.removeprefix(f"{obj.name}-") if cm != f"{obj.name}-" else name
+            config.append({"name": short, "mountPath": path, "files": files})
             notes.add("inferred", f"config {name} from ConfigMap {cm}", where)
         else:
             kinds = ", ".join(k for k in volume if k != "name") or "unknown"
