@@ -70,6 +70,34 @@ def _add(ports: Ports, number: int, protocol: str, names: list[Any]) -> dict[str
     return ports.by_number[key]
 
 
+def _service_ports(ports: Ports, obj: KObject, svc: KObject, notes: Notes) -> None:
+    """The ports of one Service that selects the workload."""
+    for i, entry in enumerate((svc.body.get("spec") or {}).get("ports") or []):
+        target = entry.get("targetPort", entry.get("port"))
+        protocol = str(entry.get("protocol", "TCP"))
+        if isinstance(target, str) and not target.isdigit():
+            found = [n for (n, _), p in ports.by_number.items() if target in (p["name"], p["_k8s"])]
+            if not found:
+                text = f"{svc.ref} port {target!r}: no container port of that name"
+                notes.add("unsupported", text, svc.at(f"spec.ports[{i}]"))
+                continue
+            number = found[0]
+        else:
+            number = int(target)
+        port = _add(ports, number, protocol, [entry.get("name")])
+        port.setdefault("servicePort", entry.get("port"))
+        if svc.name != obj.name:
+            notes.add("inferred", f"port {port['name']} ({number}) from {svc.ref}", svc.where)
+
+
+def _renamed(obj: KObject, svc: KObject) -> bool:
+    """Whether callers reach the workload by a Service name cgen will not write."""
+    headless = (svc.body.get("spec") or {}).get("clusterIP") == "None"
+    if svc.name == f"{obj.name}-headless" and headless and obj.kind == "StatefulSet":
+        return False  # the headless Service cgen writes for a StatefulSet itself
+    return svc.name != obj.name
+
+
 def workload_ports(
     obj: KObject,
     labels: dict[str, str],
@@ -87,34 +115,11 @@ def workload_ports(
         selector = (svc.body.get("spec") or {}).get("selector")
         if svc.namespace != obj.namespace or not selector:
             continue
-        if not matches({"matchLabels": selector}, labels):
-            continue
-        ports.services.append(svc)
-        for i, entry in enumerate((svc.body.get("spec") or {}).get("ports") or []):
-            target = entry.get("targetPort", entry.get("port"))
-            protocol = str(entry.get("protocol", "TCP"))
-            if isinstance(target, str) and not target.isdigit():
-                if ports.name_of(target) is None:
-                    notes.add(
-                        "unsupported",
-                        f"{svc.ref} port {target!r}: no container port of that name",
-                        svc.at(f"spec.ports[{i}]"),
-                    )
-                    continue
-                number = next(
-                    n for (n, _), p in ports.by_number.items() if target in (p["name"], p["_k8s"])
-                )
-            else:
-                number = int(target)
-            port = _add(ports, number, protocol, [entry.get("name")])
-            port.setdefault("servicePort", entry.get("port"))
-            if svc.name != obj.name:
-                notes.add("inferred", f"port {port['name']} ({number}) from {svc.ref}", svc.where)
+        if matches({"matchLabels": selector}, labels):
+            ports.services.append(svc)
+            _service_ports(ports, obj, svc, notes)
     for svc in ports.services:
-        headless = (svc.body.get("spec") or {}).get("clusterIP") == "None"
-        if svc.name == f"{obj.name}-headless" and headless and obj.kind == "StatefulSet":
-            continue  # the headless Service cgen writes for a StatefulSet itself
-        if svc.name != obj.name:
+        if _renamed(obj, svc):
             notes.add(
                 "unsupported",
                 f"{svc.ref} selects it: cgen names the one Service after the workload "
