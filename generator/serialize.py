@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -41,6 +44,110 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
+# ------------------------------------------------------------------ the fast emitter
+# PyYAML spends most of a large render walking events through its Python emitter. Output
+# objects are dicts, lists, short strings, ints, bools and None; for those the functions
+# below write the same bytes directly. Every decision about a string (plain or single
+# quoted) is taken from PyYAML's own analysis and resolver, cached per string; anything
+# else (multi-line or long strings, double quotes, floats, long or empty keys) raises
+# _Unsupported and the document is written by PyYAML itself. A property test compares
+# both on random documents.
+
+MAX_PLAIN = 1000  # PyYAML folds lines past its width (4096); stay far below it
+MAX_KEY = 127  # longer keys become complex keys ("? key")
+
+
+class _Unsupported(Exception):
+    """The object holds something this emitter does not write exactly like PyYAML."""
+
+
+_EMITTER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+@lru_cache(maxsize=65536)
+def _scalar(text: str, key: bool, yaml12_quote: bool) -> str:
+    """The text as PyYAML writes it (plain or single quoted), or raise Unsupported."""
+    if len(text) > (MAX_KEY if key else MAX_PLAIN) or "\n" in text or "\r" in text:
+        raise _Unsupported(text[:40])
+    analysis = _EMITTER.analyze_scalar(text)
+    if analysis.multiline or (key and analysis.empty):  # PyYAML writes those as "? key"
+        raise _Unsupported(text[:40])
+    implicit = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
+    if not yaml12_quote and implicit and analysis.allow_block_plain and not analysis.empty:
+        return text
+    if analysis.allow_single_quoted:
+        return "'" + text.replace("'", "''") + "'"
+    raise _Unsupported(text[:40])  # double quoted: PyYAML's escaping is left to PyYAML
+
+
+def _value(value: Any, quote: Callable[[str], bool], key: bool = False) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _scalar(value, key, quote(value))
+    raise _Unsupported(type(value).__name__)
+
+
+def _mapping(
+    obj: dict[Any, Any], indent: int, out: list[str], quote: Callable[[str], bool]
+) -> None:
+    pad = " " * indent
+    first = True
+    for key, value in obj.items():
+        # The first key of a mapping inside a sequence item follows its "- " directly.
+        lead = "" if first and out and out[-1].endswith("- ") else pad
+        first = False
+        name = _value(key, quote, key=True)
+        if isinstance(value, dict) and value:
+            out.append(f"{lead}{name}:\n")
+            _mapping(value, indent + 2, out, quote)
+        elif isinstance(value, list) and value:
+            out.append(f"{lead}{name}:\n")
+            _sequence(value, indent + 2, out, quote)
+        else:
+            out.append(f"{lead}{name}: {_inline(value, quote)}\n")
+
+
+def _sequence(items: list[Any], indent: int, out: list[str], quote: Callable[[str], bool]) -> None:
+    pad = " " * indent
+    for item in items:
+        lead = "" if out and out[-1].endswith("- ") else pad
+        if isinstance(item, dict) and item:
+            out.append(f"{lead}- ")
+            _mapping(item, indent + 2, out, quote)
+        elif isinstance(item, list) and item:
+            out.append(f"{lead}- ")
+            _sequence(item, indent + 2, out, quote)
+        else:
+            out.append(f"{lead}- {_inline(item, quote)}\n")
+
+
+def _inline(value: Any, quote: Callable[[str], bool]) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _value(value, quote)
+
+
+def _fast_dump(obj: dict[Any, Any], quote: Callable[[str], bool]) -> str:
+    """A non-empty mapping as block YAML; quote(text) says which strings must be quoted
+    although YAML 1.1 would read them as strings. Raises Unsupported."""
+    if not isinstance(obj, dict) or not obj:
+        raise _Unsupported("not a non-empty mapping")
+    out: list[str] = []
+    _mapping(obj, 0, out, quote)
+    return "".join(out)
+
+
 def header_lines(source: str) -> list[str]:
     """The generated-file header naming what the file was made from."""
     return [
@@ -60,16 +167,23 @@ def comment(lines: list[str]) -> str:
     return "".join(f"# {one_line(line)}\n" if line else "#\n" for line in lines)
 
 
+def _yaml12_quoted(text: str) -> bool:
+    return _YAML12_NOT_STRING.fullmatch(text) is not None
+
+
 def yaml_text(obj: Any, source: str, notes: list[str] | None = None) -> str:
     """A YAML document with the generated-file header (and optional explanatory notes)."""
-    body = yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=4096,
-    )
+    try:
+        body = _fast_dump(obj, _yaml12_quoted)
+    except _Unsupported:  # multi-line text and other rare scalars: PyYAML writes them
+        body = yaml.dump(
+            obj,
+            Dumper=_Dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=4096,
+        )
     return comment(header_lines(source) + (notes or [])) + body
 
 
