@@ -230,7 +230,9 @@ WORKLOAD_FIELDS: dict[str, Field] = {
     "args": Field(ARGS, description="the container's arguments"),
     "env": Field(ENV, description="plain environment values (secrets stay files)"),
     "config": Field(List(CONFIG), description="ConfigMap-backed files, mounted read-only"),
-    "storage": Field(List(STORAGE, min_items=1), description="persistent volumes (StatefulSet)"),
+    "storage": Field(
+        List(STORAGE), description="persistent volumes (StatefulSet); [] drops a profile's default"
+    ),
     "peerPorts": Field(
         List(AnyOf((Str(r"[a-z0-9-]+", "a port name", 15), Int(1, 65535))), min_items=1),
         description="own ports the replicas call each other on",
