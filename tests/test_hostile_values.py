@@ -265,6 +265,19 @@ HOSTILE_TEMPLATES = [
         1,
         "took longer than 10 seconds",
     ),
+    (
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}",
+        1,
+        "'namespace' is undefined",
+    ),
+    (
+        "{% set a = 'x' * 1000000 %}{{ " + " ~ ".join(["a"] * 3000) + " }}",
+        1,
+        "needed more than 512 MiB to render",
+    ),
+    ("{{ ('x' * 100000) * 100000 }}", 1, "product too large"),
+    ("{{ 'x' * 1000000 + 'y' * 1000000 }}", 1, "sum too large"),
 ]
 
 

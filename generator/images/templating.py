@@ -85,6 +85,7 @@ def load_templates(user_dir: Path | None, user_display: str | None) -> Templates
 # so a hostile one ends in a clean error rather than a hang or an exhausted machine.
 MAX_OUTPUT = 1 << 20  # characters; a Dockerfile is a page
 MAX_SECONDS = 10.0
+MAX_MEMORY = 512 << 20  # bytes a render may add to the process
 
 
 @cache
@@ -98,13 +99,17 @@ def _environment(templates: Templates) -> jinja2.Environment:
     class _Bounded(ImmutableSandboxedEnvironment):
         # The sandbox forbids attribute tricks (__class__, __globals__) but lets
         # 'x' * 10**9 and 9 ** 9 ** 9 through: cap the operators that multiply size.
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "+"})
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             if operator == "**" and (_big(right, 64) or _big(left, 1 << 64)):
                 raise jinja2.exceptions.SecurityError("power too large")
             if operator == "*" and (_big(left, MAX_OUTPUT) or _big(right, MAX_OUTPUT)):
                 raise jinja2.exceptions.SecurityError("product too large")
+            if operator == "*" and _size(left) * _size(right) > MAX_OUTPUT:
+                raise jinja2.exceptions.SecurityError("product too large")
+            if operator == "+" and _size(left) + _size(right) > MAX_OUTPUT:
+                raise jinja2.exceptions.SecurityError("sum too large")
             return super().call_binop(context, operator, left, right)
 
     sources = dict(templates.sources)
@@ -119,8 +124,20 @@ def _environment(templates: Templates) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.pop("lipsum", None)  # builds text of any size on request
+    # lipsum builds text of any size on request; namespace is the one mutable object, the
+    # only way a loop could grow a value step by step (s = s ~ s, forty times).
+    env.globals.pop("lipsum", None)
+    env.globals.pop("namespace", None)
     return env
+
+
+def _size(value: Any) -> int:
+    # How much a * or + operand weighs: its length, or a number as itself.
+    if isinstance(value, str | bytes | list | tuple):
+        return len(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(1, abs(value))
+    return 1
 
 
 def _big(value: Any, limit: int) -> bool:
@@ -170,6 +187,35 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def _memory_cap(extra: int) -> Iterator[None]:
+    # Jinja's ~ (concatenation) cannot be intercepted: 'a ~ a ~ a ...' over a 1 MB string
+    # builds gigabytes before any output check. A lower address-space limit for the render
+    # turns that into a MemoryError. Process-wide, so only in the main thread (the CLI).
+    try:
+        import resource
+
+        size = Path("/proc/self/statm").read_text(encoding="ascii").split()[0]
+        used = int(size) * resource.getpagesize()
+    except (ImportError, OSError, ValueError, IndexError):
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = used + extra
+    if threading.current_thread() is not threading.main_thread() or (
+        soft != resource.RLIM_INFINITY and soft <= cap
+    ):
+        yield
+        return
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _where(templates: Templates, name: str, tb: TracebackType | None) -> Location:
     """The template line an exception came from (Jinja maps its frames to template lines)."""
     names = {n for n, _ in templates.sources}
@@ -186,7 +232,7 @@ def _render(templates: Templates, name: str, values: dict[str, Any]) -> str:
     import jinja2  # only the Dockerfile paths pay for importing Jinja
 
     try:
-        with _deadline(MAX_SECONDS):
+        with _deadline(MAX_SECONDS), _memory_cap(MAX_MEMORY):
             chunks: list[str] = []
             size = 0
             for chunk in _environment(templates).get_template(name).generate(**values):
@@ -200,6 +246,9 @@ def _render(templates: Templates, name: str, values: dict[str, Any]) -> str:
         where = Location(templates.origin(name), 1, 1)
     except _TooLarge:
         reason = f"renders more than {MAX_OUTPUT} characters"
+        where = Location(templates.origin(name), 1, 1)
+    except MemoryError:
+        reason = f"needed more than {MAX_MEMORY >> 20} MiB to render"
         where = Location(templates.origin(name), 1, 1)
     except jinja2.TemplateNotFound as exc:
         reason = f"template {exc.name!r} not found (templates extend only each other)"
