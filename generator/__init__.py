@@ -55,6 +55,7 @@ __all__ = [
     "schema",
     "syscalls",
     "validate",
+    "version",
 ]
 
 
@@ -282,3 +283,14 @@ def import_terraform(
     )
     result.skipped += [f"{other}: not a Kubernetes resource" for other in others]
     return result
+
+
+def version() -> str:
+    """The installed cgen's version (from its distribution metadata)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("cgen")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"

@@ -316,6 +316,22 @@ def init(
     typer.echo(f"wrote {result.path}")
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cgen {generator.version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Least-privilege Kubernetes, seccomp and Dockerfile artifacts from service manifests."""
+
+
 def main() -> None:
     """Entry point: run the app, turning cgen's errors into messages and exit codes."""
     try:

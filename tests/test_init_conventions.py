@@ -1,0 +1,31 @@
+"""Everyday conventions: `cgen --version` and the pre-commit hooks."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+from conftest import ROOT, run_cgen
+
+
+def test_version_is_the_distribution_version() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    proc = run_cgen(["--version"])
+    assert proc.returncode == 0
+    assert proc.stdout == f"cgen {project['version']}\n"
+
+
+def test_pre_commit_hooks_run_real_commands(tmp_path: Path) -> None:
+    rendered = run_cgen(["render", "examples/shop", "--out", str(tmp_path / "out")])
+    assert rendered.returncode == 0, rendered.stderr
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {h["id"] for h in hooks} == {"cgen-validate", "cgen-check"}
+    for hook in hooks:
+        program, command = hook["entry"].split()
+        assert program == "cgen" and hook["language"] == "python"
+        assert hook["pass_filenames"] is False  # the whole project, never single files
+        assert run_cgen([command, "--help"]).returncode == 0
+        out = ["--out", str(tmp_path / "out")] if command == "check" else []
+        proc = run_cgen([command, "examples/shop", *out])
+        assert proc.returncode == 0, proc.stderr
