@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not config.getoption("--update-golden"):
         return
     terminalreporter.section("golden files changed")
-    changes = config.stash[GOLDEN_CHANGES] if GOLDEN_CHANGES in config.stash else []
+    changes: list[str] = config.stash.get(GOLDEN_CHANGES, [])
     for line in sorted(changes) or ["(none)"]:
         terminalreporter.write_line(line)
 
@@ -61,15 +62,16 @@ def run_cgen(
     """Run the `cgen` command line (its real entry point) and capture what it prints.
 
     It runs in this process (a fresh interpreter per call would cost most of the fast
-    suite's time), or in a `python -m generator` process of its own when env is given:
-    hash seeds, locales and registry credentials need one.
+    suite's time), or in a `python -m generator` process of its own when env is given
+    (hash seeds, locales and registry credentials need one) or when called from another
+    thread (the working folder and sys.stdout are the whole process's).
     """
     argv = ["cgen", *args]
-    if env is not None:
+    if env is not None or threading.current_thread() is not threading.main_thread():
         proc = subprocess.run(
             [sys.executable, "-m", "generator", *args],
             cwd=cwd,
-            env={**os.environ, **env},
+            env={**os.environ, **(env or {})},
             capture_output=True,
             text=True,
             timeout=300,
