@@ -300,6 +300,12 @@ def test_a_hostile_template_cannot_run_code(
 
 
 HARDENING = [
+    ("FROM {{ runtime_image }}\nCOPY --from=evil/x:1 /a /a\nUSER 1:1\n", 2, "COPY: reads from"),
+    (
+        "FROM {{ runtime_image }}\nRUN --mount=type=bind,from=evil/x,target=/m true\nUSER 1:1\n",
+        2,
+        "RUN: reads from 'evil/x'",
+    ),
     ("FROM {{ runtime_image }}\nUSER 0\n", 2, "USER: '0' in the final stage"),
     ("FROM {{ runtime_image }}\nUSER root\n", 2, "USER: 'root' in the final stage"),
     ("FROM {{ runtime_image }}\nUSER 65532:0\n", 2, "USER: '65532:0' in the final stage"),

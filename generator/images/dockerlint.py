@@ -125,6 +125,9 @@ def _instruction_problems(text: str, images: tuple[str, ...], uid: int | None) -
                 found.append(Finding(number, "FROM", line, message))
             if len(args) == 3 and args[1].upper() == "AS":
                 stages.append(args[2].lower())
+        elif instruction in ("COPY", "RUN", "ADD") and (source := _foreign_source(flags, stages)):
+            message = f"reads from {source!r}; --from may only name a stage"
+            found.append(Finding(number, instruction, line, message))
         elif instruction == "USER":
             final_user = (number, rest.strip())
         elif instruction == "ADD" and any(_REMOTE.match(a) for a in args):
@@ -134,6 +137,19 @@ def _instruction_problems(text: str, images: tuple[str, ...], uid: int | None) -
             message = "lifts the build sandbox (--security=insecure or --network=host)"
             found.append(Finding(number, instruction, line, message))
     return found + _final_user_problems(final_from, final_user, uid)
+
+
+def _foreign_source(flags: list[str], stages: list[str]) -> str | None:
+    """An image that COPY --from or RUN --mount=...,from= would pull past the pinned bases."""
+    for flag in flags:
+        sources = [flag.removeprefix("--from=")] if flag.startswith("--from=") else []
+        if flag.startswith("--mount="):
+            parts = dict(p.partition("=")[::2] for p in flag.removeprefix("--mount=").split(","))
+            sources += [parts["from"]] if "from" in parts else []
+        for source in sources:
+            if source.lower() not in stages and not source.isdigit():
+                return source
+    return None
 
 
 def _final_user_problems(
