@@ -1,9 +1,12 @@
 """The Terraform output says exactly what the YAML output says.
 
-For the example and every test topology and rendering golden case: each .tf file is
-parsed by python-hcl2 and by HashiCorp's own parser (hcl2json), its resources are turned
-back into Kubernetes objects (tests/tf_convert.py, written from the provider's schema),
-and those must equal, field by field, the objects cgen writes as YAML for that folder.
+For both examples, the real-systems project (tests/data/real-systems-tf) and every test
+topology and rendering golden case: each .tf file is parsed by python-hcl2 and by
+HashiCorp's own parser (hcl2json), its resources are turned back into Kubernetes objects
+(tests/tf_convert.py, written from the provider's schema), and those must equal, field by
+field, the objects cgen writes as YAML for that folder; only a custom resource may be a
+`kubernetes_manifest`. A source whose services carry kustomize patches cannot render
+Terraform: it must fail with one located error per patch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from conftest import ROOT
 
 import generator
 from generator.compose import folders
+from generator.errors import ManifestError
+
+pytestmark = pytest.mark.oracle
 
 PARSERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "python-hcl2": oracles.python_hcl2,
@@ -29,8 +35,14 @@ PY = "python-hcl2"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
+# Every kind and field of docs/real-systems.md that shapes an object, in one project.
+REAL_SYSTEMS = ROOT / "tests" / "data" / "real-systems-tf" / "manifests"
+# Kinds the provider has no typed resource for (custom resources): kubernetes_manifest.
+CUSTOM_KINDS = {"CiliumNetworkPolicy", "SeccompProfile"}
+
+
 def _sources() -> list[Path]:
-    found = [ROOT / "examples" / "shop"]
+    found = [ROOT / "examples" / "shop", ROOT / "examples" / "otel-demo", REAL_SYSTEMS]
     for case in sorted((ROOT / "tests" / "cases").iterdir()):
         if (case / "input").is_dir() and not (case / "expected_error.txt").exists():
             found.append(case / "input")
@@ -42,6 +54,26 @@ def _sources() -> list[Path]:
 
 
 SOURCES = _sources()
+
+
+# The hcl2json wrapper's output is cut at 64 KiB (its pipe buffer); its JSON is smaller
+# than the HCL it reads, so batches of at most this many characters stay below that.
+BATCH_CHARS = 48_000
+
+
+def _batches(files: list[Path]) -> list[list[Path]]:
+    """The files in order, grouped so that each group holds at most BATCH_CHARS."""
+    batches: list[list[Path]] = [[]]
+    size = 0
+    for path in files:
+        length = len(path.read_text(encoding="utf-8"))
+        assert length <= BATCH_CHARS, f"{path}: {length} characters, too many for hcl2json"
+        if size + length > BATCH_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += length
+    return batches
 
 
 def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
@@ -63,6 +95,8 @@ def _objects(found: list[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, st
     objects: dict[tuple[str, str, str], Any] = {}
     for rtype, _, body in found:
         obj = tf_convert.to_k8s(rtype, body)
+        # Only a custom resource may need a live cluster at plan time.
+        assert (rtype == "kubernetes_manifest") == (obj["kind"] in CUSTOM_KINDS), (rtype, obj)
         assert _key(obj) not in objects, f"{_key(obj)} twice"
         objects[_key(obj)] = obj
     return objects
@@ -77,7 +111,15 @@ def _assert_same(actual: dict[Any, Any], expected: dict[Any, Any], where: str) -
 @pytest.mark.parametrize("source", SOURCES, ids=[s.relative_to(ROOT).as_posix() for s in SOURCES])
 def test_terraform_equals_yaml(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    project = render_both(source, out)
+    project, _ = generator.load([source], out, allow_unpinned=True)
+    patches = [(svc, p) for svc in project.graph.services for p in svc.patches]
+    if patches:  # Terraform cannot apply them: one located error per patch, nothing built
+        with pytest.raises(ManifestError) as raised:
+            generator.build(project, formats=("terraform",))
+        wanted = {(svc.doc.at(p.keypath), p.keypath) for svc, p in patches}
+        assert {(e.location, e.keypath) for e in raised.value.problems} == wanted
+        return
+    render_both(source, out)
     all_folders = folders(project)
     tf_files = sorted(out.rglob("*.tf"))
     assert {p.relative_to(out).as_posix() for p in tf_files} == {
@@ -94,12 +136,14 @@ def test_terraform_equals_yaml(source: Path, tmp_path: Path) -> None:
         _assert_same(_objects(found), expected, f"python-hcl2: {folder.path}")
     assert all(IDENTIFIER.fullmatch(n) for n in names), names
     assert len(names) == len(set(names)), "resource names must be unique across the output"
-    # HashiCorp's parser starts a node process per call (about a second): it reads all the
-    # files at once, which the globally unique names allow. A file with an unbalanced
+    # HashiCorp's parser starts a node process per call (about a second): it reads the
+    # files together, which the globally unique names allow. A file with an unbalanced
     # brace would nest the next file's resources and fail the comparison below.
-    combined = tmp_path / "all.tf"
-    combined.write_text("".join(p.read_text(encoding="utf-8") for p in tf_files), "utf-8")
-    found = tf_convert.resources(oracles.hcl2json(combined), "hcl2json")
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    for number, batch in enumerate(_batches(tf_files)):
+        combined = tmp_path / f"batch-{number}.tf"
+        combined.write_text("".join(p.read_text(encoding="utf-8") for p in batch), "utf-8")
+        found += tf_convert.resources(oracles.hcl2json(combined), "hcl2json")
     expected = {_key(obj): obj for f in all_folders for obj in f.objects.values()}
     _assert_same(_objects(found), expected, "hcl2json")
     assert sorted(name for _, name, _ in found) == sorted(names)

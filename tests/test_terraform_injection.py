@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT
 from test_terraform_equivalence import render_both
 
-from generator.terraform.hcl import Attribute, Block, document
+from generator.terraform.hcl import Attribute, Block, Comment, document
 
 HOSTILE = [
     "${var.secret}",
@@ -46,7 +46,7 @@ UNCLOSED = ["/tmp/${", "/run/%{x", "a${b}c${"]
 
 
 def _locals(values: list[str], tmp_path: Path) -> Path:
-    body: list[Attribute | Block] = [Attribute(f"v{i}", v) for i, v in enumerate(values)]
+    body: list[Attribute | Block | Comment] = [Attribute(f"v{i}", v) for i, v in enumerate(values)]
     body.append(Attribute("keys", {v: str(i) for i, v in enumerate(values)}))
     path = tmp_path / "values.tf"
     path.write_text(document(["hostile strings"], [Block("locals", (), body)]), "utf-8")
@@ -71,6 +71,7 @@ def test_literal_check_can_fail() -> None:
             tf_convert.literal("%{ if x }", parser)
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("parser", ["python-hcl2", "hcl2json"])
 def test_hostile_strings_round_trip(parser: str, tmp_path: Path) -> None:
     path = _locals(HOSTILE, tmp_path)
@@ -80,6 +81,7 @@ def test_hostile_strings_round_trip(parser: str, tmp_path: Path) -> None:
     assert keys == HOSTILE
 
 
+@pytest.mark.oracle
 def test_unclosed_sequences(tmp_path: Path) -> None:
     path = _locals(UNCLOSED, tmp_path)
     values, keys = _read_back(oracles.hcl2json(path), "hcl2json", len(UNCLOSED))
@@ -89,6 +91,7 @@ def test_unclosed_sequences(tmp_path: Path) -> None:
         oracles.python_hcl2(path)
 
 
+@pytest.mark.oracle
 def test_manifest_paths_reach_terraform_as_literals(tmp_path: Path) -> None:
     """The tf-injection case's paths, read from its manifest, are what Terraform gets."""
     source = ROOT / "tests" / "cases" / "tf-injection" / "input"

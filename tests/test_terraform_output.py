@@ -1,4 +1,6 @@
-"""The Terraform files read like `terraform fmt` wrote them, are stable, and are checked.
+"""The Terraform files read like `terraform fmt` wrote them, are stable, and are checked;
+every object of a built-in kind is the provider's typed resource (only custom resources
+are `kubernetes_manifest`), and kustomize patches are refused, located, with Terraform.
 
 FMT_SAMPLE below is exactly what `terraform fmt` (Terraform 1.11) leaves unchanged for
 the same blocks: alignment groups end at comments, blocks and multi-line values; quoted
@@ -14,12 +16,19 @@ from pathlib import Path
 import oracles
 import pytest
 import tf_convert
+import yaml
 from conftest import ROOT, run_cgen
-from test_terraform_equivalence import render_both
+from test_terraform_equivalence import REAL_SYSTEMS, render_both
 
+import generator
+from generator.compose import folders
 from generator.layout import Folder
 from generator.terraform import convert as terraform
 from generator.terraform.hcl import Attribute, Block, Comment, document
+from generator.terraform.schemas import TYPED
+
+SHOP = ROOT / "examples" / "shop"
+OTEL_DEMO = ROOT / "examples" / "otel-demo"
 
 FMT_SAMPLE = """\
 # header line
@@ -83,10 +92,11 @@ def test_writer_matches_terraform_fmt() -> None:
     assert document(["header line", ""], blocks) == FMT_SAMPLE
 
 
-def test_every_file_is_tidy_and_stable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", [SHOP, REAL_SYSTEMS], ids=["shop", "real-systems-tf"])
+def test_every_file_is_tidy_and_stable(source: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    render_both(ROOT / "examples" / "shop", first)
-    render_both(ROOT / "examples" / "shop", second)
+    render_both(source, first)
+    render_both(source, second)
     files = sorted(first.rglob("*.tf"))
     assert files
     for path in files:
@@ -109,9 +119,9 @@ def test_every_file_is_tidy_and_stable(tmp_path: Path) -> None:
         assert depth == 0, rel
 
 
-def _objects() -> dict[str, dict[str, object]]:
+def _custom_resources() -> dict[str, dict[str, object]]:
     return {
-        "cilium.yaml": {
+        "ciliumnetworkpolicy.yaml": {
             "apiVersion": "cilium.io/v2",
             "kind": "CiliumNetworkPolicy",
             "metadata": {"name": "api", "namespace": "ns"},
@@ -120,34 +130,133 @@ def _objects() -> dict[str, dict[str, object]]:
                 "egress": [{"toFQDNs": [{"matchName": "api.example.com"}]}],
             },
         },
-        "deployment.yaml": {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
+        "seccompprofile.yaml": {
+            "apiVersion": "security-profiles-operator.x-k8s.io/v1beta1",
+            "kind": "SeccompProfile",
             "metadata": {"name": "api", "namespace": "ns"},
-            # hostAliases has no place in cgen's table: the object must go verbatim.
-            "spec": {"replicas": 1, "template": {"spec": {"hostAliases": [{"ip": "1.2.3.4"}]}}},
-        },
-        "service.yaml": {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "api", "namespace": "ns"},
-            "spec": {"ports": [{"port": 80, "targetPort": "8080"}]},
+            "spec": {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []},
         },
     }
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("parser", ["python-hcl2", "hcl2json"])
-def test_other_kinds_become_kubernetes_manifest(parser: str, tmp_path: Path) -> None:
-    objects = _objects()
-    arts = terraform.artifacts(None, [Folder("ns/api", "a test", objects)])  # type: ignore[arg-type]
+def test_custom_resources_become_kubernetes_manifest(parser: str, tmp_path: Path) -> None:
+    """The provider has no typed resource for a custom resource: it goes verbatim."""
+    objects = _custom_resources()
+    arts = terraform.modules([Folder("ns/api", "a test", objects)])
     [module] = [a for a in arts if a.path == "ns/api/main.tf"]
     path = tmp_path / "main.tf"
     path.write_text(module.content, encoding="utf-8")
     parse = oracles.python_hcl2 if parser == "python-hcl2" else oracles.hcl2json
     found = tf_convert.resources(parse(path), parser)
-    assert sorted(t for t, _, _ in found) == ["kubernetes_manifest"] * 3
+    assert sorted(t for t, _, _ in found) == ["kubernetes_manifest"] * len(objects)
     converted = sorted((tf_convert.to_k8s(t, b) for t, _, b in found), key=lambda o: o["kind"])
     assert converted == sorted(objects.values(), key=lambda o: str(o["kind"]))
+
+
+@pytest.mark.parametrize(
+    ("obj", "path"),
+    [
+        (
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "api", "namespace": "ns"},
+                "spec": {"replicas": 1, "template": {"spec": {"hostAliases": [{"ip": "1.2.3.4"}]}}},
+            },
+            "spec.template.spec.hostAliases",
+        ),
+        (
+            # a digits-only target port would read back as a number, not a port name
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "api", "namespace": "ns"},
+                "spec": {"ports": [{"port": 80, "targetPort": "8080"}]},
+            },
+            "spec.ports.targetPort",
+        ),
+        (
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "status": {}},
+            "status",
+        ),
+    ],
+)
+def test_builtin_kind_never_falls_back(obj: dict[str, object], path: str) -> None:
+    """A field of a built-in kind without a place in its table is a bug, not a manifest."""
+    with pytest.raises(terraform.Untranslatable, match=re.escape(f": {path} has no place in")):
+        terraform.resource(obj, "x")
+
+
+@pytest.mark.parametrize(
+    "api_version", ["v1", "apps/v1beta2", "policy/v1beta1", "storage.k8s.io/v1", "rbac/v1"]
+)
+def test_builtin_kind_without_a_table_never_falls_back(api_version: str) -> None:
+    obj = {"apiVersion": api_version, "kind": "Other", "metadata": {"name": "x"}}
+    with pytest.raises(terraform.Untranslatable, match="has no typed resource"):
+        terraform.resource(obj, "x")
+    assert not terraform.is_custom(api_version)
+
+
+def test_custom_groups() -> None:
+    for obj in _custom_resources().values():
+        assert terraform.is_custom(str(obj["apiVersion"]))
+
+
+@pytest.mark.parametrize(
+    "source", [SHOP, OTEL_DEMO, REAL_SYSTEMS], ids=["shop", "otel-demo", "real-systems-tf"]
+)
+def test_builtin_kinds_are_typed_resources(source: Path) -> None:
+    """No object of the examples or of the real-systems project needs a live cluster to plan."""
+    project, _ = generator.load([source], allow_unpinned=True)
+    arts = generator.build(project, formats=("terraform",))
+    tf_files = [a for a in arts if a.path.endswith(".tf")]
+    assert len(tf_files) > 2
+    for art in tf_files:
+        assert "kubernetes_manifest" not in art.content, art.path
+    resources = re.findall(r'^resource "([a-z0-9_]+)"', "".join(a.content for a in tf_files), re.M)
+    objects = [obj for folder in folders(project) for obj in folder.objects.values()]
+    assert len(resources) == len(objects)
+    if source == REAL_SYSTEMS:  # the project exists to use every typed resource cgen writes
+        assert set(resources) == {rtype for rtype, _ in TYPED.values()}
+
+
+def test_patches_are_a_located_error_with_terraform(tmp_path: Path) -> None:
+    """A kustomize patch would be silently missing from the Terraform: refused, located."""
+    source = ROOT / "tests" / "data" / "real-systems-tf" / "patches"
+    manifest = (source / "api.yaml").read_text(encoding="utf-8").splitlines()
+    patches = yaml.safe_load("\n".join(manifest))["spec"]["patches"]
+    out = tmp_path / "out"
+    for extra in ([], ["--format", "terraform"], ["-f", "kubernetes", "-f", "terraform"]):
+        proc = run_cgen(["render", str(source), "--out", str(out), *extra])
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert not out.exists(), "nothing may be written"
+        for index, patch in enumerate(patches):
+            [line] = [n for n, text in enumerate(manifest, 1) if text.endswith(f"- {patch}")]
+            column = manifest[line - 1].index(patch) + 1
+            where = f"api.yaml:{line}:{column}: spec.patches[{index}]: "
+            assert where + "a kustomize patch cannot be applied" in proc.stderr, proc.stderr
+            assert Path(patch).name in proc.stderr
+        assert "patched/api/main_override.tf" in proc.stderr
+    run_cgen(["render", str(source), "--out", str(out), "--format", "kubernetes"], check=True)
+    assert {p.name for p in (out / "patched" / "api" / "patches").iterdir()} == {
+        Path(p).name for p in patches
+    }
+    assert not list(out.rglob("*.tf"))
+
+
+def test_override_file_beside_a_module_is_left_alone(tmp_path: Path) -> None:
+    """The Terraform counterpart of a patch: a user's *_override.tf survives render and check."""
+    out = tmp_path / "out"
+    args = [str(REAL_SYSTEMS), "--out", str(out)]
+    run_cgen(["render", *args], check=True)
+    override = out / "data" / "web" / "main_override.tf"
+    text = 'resource "kubernetes_service_v1" "data_web_service" {\n}\n'
+    override.write_text(text, encoding="utf-8")
+    run_cgen(["render", *args], check=True)
+    run_cgen(["check", *args], check=True)
+    assert override.read_text(encoding="utf-8") == text
 
 
 def test_names_are_unique_identifiers() -> None:

@@ -8,8 +8,13 @@ comparing the result with cgen's YAML objects proves the two outputs say the sam
   Kubernetes API holds as lists (containers, ports, volumes, rules, peers, ...);
 - an attribute -> its value; names snake_case -> camelCase; map attributes (labels,
   selectors, resource quantities) keep their keys;
-- numbers the provider types as strings (replicas, uids, ports) -> numbers again, file
-  modes ("0440") -> octal numbers.
+- numbers the provider types as strings (replicas, uids, ports, a toleration's seconds, a
+  Job's TTL, a PodDisruptionBudget's bound) -> numbers again, file modes ("0440") -> octal
+  numbers;
+- the few names that are not the snake_case of the Kubernetes name (a Service's
+  `cluster_ip` is `clusterIP`, a CronJob's `timezone` is `timeZone`), and the resource
+  arguments that are the provider's own (a Job's `wait_for_completion`), which are no
+  field of the object.
 
 Strings come from two parsers with the Terraform JSON convention: `$${` and `%%{` stand
 for literal `${` and `%{`; a bare `${`/`%{` is an expression, never a literal, and raises
@@ -28,12 +33,27 @@ TYPES = {
     "kubernetes_service_v1": ("v1", "Service"),
     "kubernetes_deployment_v1": ("apps/v1", "Deployment"),
     "kubernetes_network_policy_v1": ("networking.k8s.io/v1", "NetworkPolicy"),
+    "kubernetes_config_map_v1": ("v1", "ConfigMap"),
+    "kubernetes_stateful_set_v1": ("apps/v1", "StatefulSet"),
+    "kubernetes_job_v1": ("batch/v1", "Job"),
+    "kubernetes_cron_job_v1": ("batch/v1", "CronJob"),
+    "kubernetes_pod_disruption_budget_v1": ("policy/v1", "PodDisruptionBudget"),
+    "kubernetes_horizontal_pod_autoscaler_v2": ("autoscaling/v2", "HorizontalPodAutoscaler"),
 }
 # Blocks whose Kubernetes field is a list (the provider repeats the block per item), by
 # (enclosing block, block): the provider's `port` is a container's or a Service's port,
 # `ports` a NetworkPolicy rule's.
 LIST_BLOCKS = {
     ("spec", "container"): "containers",
+    ("spec", "init_container"): "initContainers",
+    ("spec", "toleration"): "tolerations",
+    ("spec", "topology_spread_constraint"): "topologySpreadConstraints",
+    ("spec", "volume_claim_template"): "volumeClaimTemplates",
+    ("spec", "metric"): "metrics",
+    (
+        "pod_anti_affinity",
+        "preferred_during_scheduling_ignored_during_execution",
+    ): "preferredDuringSchedulingIgnoredDuringExecution",
     ("spec", "volume"): "volumes",
     ("spec", "port"): "ports",
     ("spec", "ingress"): "ingress",
@@ -41,6 +61,9 @@ LIST_BLOCKS = {
     ("container", "volume_mount"): "volumeMounts",
     ("container", "port"): "ports",
     ("container", "env"): "env",
+    ("init_container", "volume_mount"): "volumeMounts",
+    ("init_container", "port"): "ports",
+    ("init_container", "env"): "env",
     ("ingress", "from"): "from",
     ("ingress", "ports"): "ports",
     ("egress", "to"): "to",
@@ -48,12 +71,33 @@ LIST_BLOCKS = {
 }
 # Map attributes (`labels = { ... }`): never blocks. `selector` is a block in a
 # Deployment and a map in a Service.
-MAPS = {"labels", "annotations", "match_labels", "requests", "limits", "selector", "manifest"}
+MAPS = {
+    "labels",
+    "annotations",
+    "match_labels",
+    "requests",
+    "limits",
+    "selector",
+    "manifest",
+    "node_selector",
+    "data",
+}
 # Attributes the provider types as strings although Kubernetes holds numbers.
-NUMERIC_STRINGS = {"replicas", "run_as_user", "run_as_group", "fs_group"}
-INT_OR_STRING = {"port", "target_port"}
+NUMERIC_STRINGS = {
+    "replicas",
+    "run_as_user",
+    "run_as_group",
+    "fs_group",
+    "toleration_seconds",
+    "ttl_seconds_after_finished",
+}
+INT_OR_STRING = {"port", "target_port", "max_unavailable"}
 OCTAL = {"default_mode", "mode"}
 META_ARGUMENTS = {"depends_on", "count", "for_each", "provider", "lifecycle", "timeouts"}
+# Arguments of a resource (not of a nested block) that configure the provider's apply.
+PROVIDER_ARGUMENTS = {"wait_for_completion", "wait_for_rollout", "wait_for_load_balancer"}
+# Provider names whose Kubernetes name is not their camelCase.
+RENAMES = {"cluster_ip": "clusterIP", "timezone": "timeZone"}
 
 _HCL_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _PY_HCL2_SPAN = re.compile(r"(\$\$|%%)\{[^}]*\}")
@@ -137,6 +181,8 @@ def resources(parsed: dict[str, Any], parser: str) -> list[tuple[str, str, dict[
 
 
 def _camel(name: str) -> str:
+    if name in RENAMES:
+        return RENAMES[name]
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -162,6 +208,8 @@ def body_to_k8s(body: dict[str, Any], block: str = "") -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in body.items():
         if name in META_ARGUMENTS or name.startswith("__"):  # python-hcl2's __comments__
+            continue
+        if not block and name in PROVIDER_ARGUMENTS:
             continue
         if _is_block(value):
             if name in MAPS - {"selector"}:

@@ -5,22 +5,27 @@ its YAML files; the output root holds `main.tf` calling each of them (service mo
 depend on their namespace's module, so the Namespace exists first) and `versions.tf`
 pinning the provider. `terraform init && terraform plan` in the output folder works as is.
 
-Each object becomes the provider's typed resource when every one of its fields has a
-known place in that resource's schema (tables below, from the provider's documentation);
-any other object, or any kind without a typed resource, becomes a `kubernetes_manifest`
-holding the object unchanged, so nothing is ever dropped.
+Every object of a built-in kind becomes the provider's typed resource, field by field
+through the tables of schemas.py; a field without a place there is a bug in cgen and
+stops the render (never a silent `kubernetes_manifest`, which needs a live cluster at plan
+time). Only custom resources, which the provider has no typed resource for
+(CiliumNetworkPolicy, the Security Profiles Operator's SeccompProfile), become a
+`kubernetes_manifest` holding the object unchanged.
+
+A service's kustomize patches cannot be applied to Terraform resources: rendering such a
+project as Terraform is a located error (patch_problems), not a silent difference.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from generator.errors import ManifestError, Problem
 from generator.project import Project
 from generator.serialize import Artifact, header_lines
 from generator.terraform.hcl import Attribute, Block, Comment, Raw, document
+from generator.terraform.schemas import PROVIDER_ARGUMENTS, TYPED, F, Schema
 
 if TYPE_CHECKING:
     from generator.layout import Folder
@@ -31,209 +36,12 @@ TERRAFORM_VERSION = ">= 1.5"
 MODULE_FILE = "main.tf"
 
 
-@dataclass(frozen=True)
-class F:
-    """Where one Kubernetes field goes in the provider's schema.
-
-    how: value (attribute as is), string (a number the provider types as a string),
-    octal (file mode bits as an octal string), map (map-of-string attribute),
-    block (one nested block), blocks (a list: one block per item).
-    """
-
-    name: str
-    how: str = "value"
-    body: Mapping[str, F] | None = None
-
-
-Schema = Mapping[str, "F"]
-
-
-def _block(name: str, body: Schema) -> F:
-    return F(name, "block", body)
-
-
-def _blocks(name: str, body: Schema) -> F:
-    return F(name, "blocks", body)
-
-
-METADATA: Schema = {
-    "name": F("name"),
-    "namespace": F("namespace"),
-    "labels": F("labels", "map"),
-    "annotations": F("annotations", "map"),
-}
-SELECTOR: Schema = {
-    "matchLabels": F("match_labels", "map"),
-    "matchExpressions": _blocks(
-        "match_expressions", {"key": F("key"), "operator": F("operator"), "values": F("values")}
-    ),
-}
-SECCOMP: Schema = {"type": F("type"), "localhostProfile": F("localhost_profile")}
-_TIMINGS: Schema = {
-    k: F(re.sub(r"([A-Z])", r"_\1", k).lower())
-    for k in (
-        "initialDelaySeconds",
-        "periodSeconds",
-        "timeoutSeconds",
-        "failureThreshold",
-        "successThreshold",
-    )
-}
-PROBE: Schema = {
-    "httpGet": _block(
-        "http_get",
-        {"path": F("path"), "port": F("port", "string"), "host": F("host"), "scheme": F("scheme")},
-    ),
-    "tcpSocket": _block("tcp_socket", {"port": F("port", "string")}),
-    "grpc": _block("grpc", {"port": F("port"), "service": F("service")}),
-    "exec": _block("exec", {"command": F("command")}),
-    **_TIMINGS,
-}
-CONTAINER_SECURITY: Schema = {
-    "allowPrivilegeEscalation": F("allow_privilege_escalation"),
-    "privileged": F("privileged"),
-    "readOnlyRootFilesystem": F("read_only_root_filesystem"),
-    "runAsNonRoot": F("run_as_non_root"),
-    "runAsUser": F("run_as_user", "string"),
-    "runAsGroup": F("run_as_group", "string"),
-    "capabilities": _block("capabilities", {"add": F("add"), "drop": F("drop")}),
-    "seccompProfile": _block("seccomp_profile", SECCOMP),
-}
-CONTAINER: Schema = {
-    "name": F("name"),
-    "image": F("image"),
-    "imagePullPolicy": F("image_pull_policy"),
-    "command": F("command"),
-    "args": F("args"),
-    "workingDir": F("working_dir"),
-    "env": _blocks("env", {"name": F("name"), "value": F("value")}),
-    "ports": _blocks(
-        "port",
-        {"name": F("name"), "containerPort": F("container_port"), "protocol": F("protocol")},
-    ),
-    "livenessProbe": _block("liveness_probe", PROBE),
-    "readinessProbe": _block("readiness_probe", PROBE),
-    "startupProbe": _block("startup_probe", PROBE),
-    "resources": _block(
-        "resources", {"requests": F("requests", "map"), "limits": F("limits", "map")}
-    ),
-    "securityContext": _block("security_context", CONTAINER_SECURITY),
-    "volumeMounts": _blocks(
-        "volume_mount",
-        {
-            "name": F("name"),
-            "mountPath": F("mount_path"),
-            "readOnly": F("read_only"),
-            "subPath": F("sub_path"),
-        },
-    ),
-}
-POD: Schema = {
-    "serviceAccountName": F("service_account_name"),
-    "automountServiceAccountToken": F("automount_service_account_token"),
-    "enableServiceLinks": F("enable_service_links"),
-    "securityContext": _block(
-        "security_context",
-        {
-            "runAsNonRoot": F("run_as_non_root"),
-            "runAsUser": F("run_as_user", "string"),
-            "runAsGroup": F("run_as_group", "string"),
-            "fsGroup": F("fs_group", "string"),
-            "seccompProfile": _block("seccomp_profile", SECCOMP),
-        },
-    ),
-    "containers": _blocks("container", CONTAINER),
-    "volumes": _blocks(
-        "volume",
-        {
-            "name": F("name"),
-            "emptyDir": _block("empty_dir", {"medium": F("medium"), "sizeLimit": F("size_limit")}),
-            "secret": _block(
-                "secret",
-                {
-                    "secretName": F("secret_name"),
-                    "defaultMode": F("default_mode", "octal"),
-                    "optional": F("optional"),
-                },
-            ),
-        },
-    ),
-}
-DEPLOYMENT: Schema = {
-    "metadata": _block("metadata", METADATA),
-    "spec": _block(
-        "spec",
-        {
-            "replicas": F("replicas", "string"),
-            "selector": _block("selector", SELECTOR),
-            "template": _block(
-                "template", {"metadata": _block("metadata", METADATA), "spec": _block("spec", POD)}
-            ),
-        },
-    ),
-}
-SERVICE: Schema = {
-    "metadata": _block("metadata", METADATA),
-    "spec": _block(
-        "spec",
-        {
-            "type": F("type"),
-            "selector": F("selector", "map"),
-            "ports": _blocks(
-                "port",
-                {
-                    "name": F("name"),
-                    "port": F("port"),
-                    "targetPort": F("target_port", "string"),
-                    "protocol": F("protocol"),
-                },
-            ),
-        },
-    ),
-}
-PEER: Schema = {
-    "namespaceSelector": _block("namespace_selector", SELECTOR),
-    "podSelector": _block("pod_selector", SELECTOR),
-    "ipBlock": _block("ip_block", {"cidr": F("cidr"), "except": F("except")}),
-}
-POLICY_PORT: Schema = {
-    "protocol": F("protocol"),
-    "port": F("port", "string"),
-    "endPort": F("end_port"),
-}
-NETWORK_POLICY: Schema = {
-    "metadata": _block("metadata", METADATA),
-    "spec": _block(
-        "spec",
-        {
-            "podSelector": _block("pod_selector", SELECTOR),
-            "policyTypes": F("policy_types"),
-            "ingress": _blocks(
-                "ingress", {"from": _blocks("from", PEER), "ports": _blocks("ports", POLICY_PORT)}
-            ),
-            "egress": _blocks(
-                "egress", {"to": _blocks("to", PEER), "ports": _blocks("ports", POLICY_PORT)}
-            ),
-        },
-    ),
-}
-TYPED: dict[tuple[str, str], tuple[str, Schema]] = {
-    ("v1", "Namespace"): ("kubernetes_namespace_v1", {"metadata": _block("metadata", METADATA)}),
-    ("v1", "ServiceAccount"): (
-        "kubernetes_service_account_v1",
-        {
-            "metadata": _block("metadata", METADATA),
-            "automountServiceAccountToken": F("automount_service_account_token"),
-        },
-    ),
-    ("v1", "Service"): ("kubernetes_service_v1", SERVICE),
-    ("apps/v1", "Deployment"): ("kubernetes_deployment_v1", DEPLOYMENT),
-    ("networking.k8s.io/v1", "NetworkPolicy"): ("kubernetes_network_policy_v1", NETWORK_POLICY),
-}
-
-
 class Unsupported(Exception):
-    """A field the typed resource has no place for: the object goes to kubernetes_manifest."""
+    """A field the typed resource's table has no place for (the path, e.g. .spec.x)."""
+
+
+class Untranslatable(Exception):
+    """An object of a built-in kind that the tables cannot express: a bug in cgen."""
 
 
 def _is_scalar(value: Any) -> bool:
@@ -257,7 +65,7 @@ def _field(spec: F, value: Any, path: str) -> list[Attribute | Block | Comment]:
     if spec.how == "octal" and isinstance(value, int) and not isinstance(value, bool):
         return [Attribute(spec.name, f"{value:04o}")]
     if spec.how == "string" and _is_scalar(value) and not isinstance(value, bool):
-        # A digits-only string would read back as a number: keep such objects verbatim.
+        # A digits-only string would be read as a number (a port number, not a name).
         if isinstance(value, str) and value.isdigit():
             raise Unsupported(path)
         return [Attribute(spec.name, str(value))]
@@ -283,21 +91,33 @@ def _skip_comments(skips: tuple[tuple[str, str], ...]) -> list[Attribute | Block
     return [Comment(f"checkov:skip={check}:{reason}") for check, reason in skips]
 
 
+def is_custom(api_version: str) -> bool:
+    """Whether an apiVersion belongs to a custom resource (not core, not a *.k8s.io group)."""
+    group = api_version.rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
+
+
 def resource(obj: dict[str, Any], name: str, skips: tuple[tuple[str, str], ...] = ()) -> Block:
-    """The provider resource for one Kubernetes object (typed, else kubernetes_manifest)."""
-    typed = TYPED.get((str(obj.get("apiVersion")), str(obj.get("kind"))))
-    if typed is not None:
-        rtype, schema = typed
-        rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
-        try:
-            return Block("resource", (rtype, name), _skip_comments(skips) + _body(schema, rest, ""))
-        except Unsupported:
-            pass
-    return Block(
-        "resource",
-        ("kubernetes_manifest", name),
-        [*_skip_comments(skips), Attribute("manifest", obj)],
-    )
+    """The provider resource for one object: typed for built-in kinds, else kubernetes_manifest."""
+    comments = _skip_comments(skips)
+    api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+    typed = TYPED.get((api_version, kind))
+    if typed is None:
+        if not is_custom(api_version):
+            raise Untranslatable(f"{kind} {name}: {api_version} {kind} has no typed resource")
+        return Block(
+            "resource", ("kubernetes_manifest", name), [*comments, Attribute("manifest", obj)]
+        )
+    rtype, schema = typed
+    rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+    try:
+        body = _body(schema, rest, "")
+    except Unsupported as exc:
+        raise Untranslatable(
+            f"{obj.get('kind')} {name}: {exc.args[0].lstrip('.')} has no place in {rtype}"
+        ) from None
+    arguments = [Attribute(k, v) for k, v in PROVIDER_ARGUMENTS.get(rtype, {}).items()]
+    return Block("resource", (rtype, name), [*comments, *body, *arguments])
 
 
 class Names:
@@ -329,7 +149,36 @@ def _requirements(version: str | None) -> Block:
     return Block("terraform", (), body)
 
 
+PATCH_MESSAGE = (
+    "a kustomize patch cannot be applied to the Terraform output, which would silently "
+    "lack {name}: render with --format kubernetes (formats: [kubernetes] in cgen.yaml), or "
+    "drop the patch and make its change in a Terraform override file beside the module "
+    "({folder}/main_override.tf, which cgen never writes or removes)"
+)
+
+
+def patch_problems(project: Project) -> list[Problem]:
+    """One located problem per kustomize patch of a project that renders Terraform."""
+    return [
+        Problem(
+            svc.doc.at(patch.keypath),
+            patch.keypath,
+            PATCH_MESSAGE.format(name=patch.name, folder=f"{svc.namespace}/{svc.name}"),
+        )
+        for svc in project.graph.services
+        for patch in svc.patches
+    ]
+
+
 def artifacts(project: Project, folders: list[Folder]) -> list[Artifact]:
+    """The .tf files of the project; ManifestError if a service has kustomize patches."""
+    problems = patch_problems(project)
+    if problems:
+        raise ManifestError(problems=problems)
+    return modules(folders)
+
+
+def modules(folders: list[Folder]) -> list[Artifact]:
     """The .tf files: one child module per YAML folder, the root module and versions.tf."""
     from generator.layout import NAMESPACE_DIR
 
