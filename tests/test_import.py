@@ -55,6 +55,8 @@ def pin_images(folder: Path) -> None:
     """What a user does after import: pin each image (here to a made-up digest)."""
 
     def pinned(match: re.Match[str]) -> str:
+        if "@" in match.group(2):
+            return match.group(0)
         digest = hashlib.sha256(match.group(2).encode()).hexdigest()
         return f"{match.group(1)}{match.group(2)}@sha256:{digest}"
 
@@ -217,3 +219,50 @@ def test_runtime_can_be_given(tmp_path: Path) -> None:
     proc = run_cgen(["import", str(BOUTIQUE), "--out", str(tmp_path / "y"), "--runtime", "x"])
     assert proc.returncode == 2 and "WORKLOAD=RUNTIME" in proc.stderr
     shutil.rmtree(out)
+
+
+PRIVILEGED = ROOT / "tests" / "data" / "import" / "privileged" / "app.yaml"
+
+
+def test_every_privilege_the_objects_hold_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "services"
+    proc = run_cgen(["import", str(PRIVILEGED), "--out", str(out), "-f", "json"])
+    assert proc.returncode == 0, proc.stderr
+    dropped = [n["text"] for n in json.loads(proc.stdout)["notes"] if n["subject"] == "ops/agent"]
+    for what in (
+        "env API_TOKEN held Secret agent-api key token",
+        "env DB_PASSWORD looks like a secret",
+        "may run as root",
+        "hostNetwork: true",
+        "hostPath volume host",
+        "privileged container",
+        "privilege escalation",
+        "a writable root filesystem",
+        "default capabilities",
+        "a mounted service-account token",
+        "seccomp unset",
+        "open egress",
+        "open ingress",
+    ):
+        assert any(text.startswith(what) or what in text for text in dropped), what
+    pin_images(out)
+    project, _ = generator.load([out])
+    agent = next(s for s in project.services if s.name == "agent")
+    collector = next(s for s in project.services if s.name == "collector")
+    assert agent.capabilities == ("NET_ADMIN", "SYS_PTRACE")
+    assert [(s.secret, s.mount_path) for s in agent.secrets] == [
+        ("agent-api", "/var/run/secrets/agent-api"),
+        ("agent-tls", "/etc/agent/tls"),
+    ]
+    assert dict(agent.env) == {"COLLECTOR_ADDR": "collector.ops:4317", "LOG_LEVEL": "debug"}
+    assert [d.service for d in agent.dependencies] == ["collector"]
+    assert (collector.user, [(v.mount_path, v.size) for v in collector.storage]) == (
+        10001,
+        [("/var/lib/collector", "2Gi")],
+    )
+    # Nothing the collector held is taken away but its open network.
+    held = [n for n in json.loads(proc.stdout)["notes"] if n["subject"] == "ops/collector"]
+    assert sorted(n["text"].split(" (")[0] for n in held if n["kind"] == "dropped") == [
+        "open egress",
+        "open ingress",
+    ]

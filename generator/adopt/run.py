@@ -81,9 +81,11 @@ def _workload(
     }
     secret_mounts: dict[str, str] = {}
     env = podspec.env(obj, container, at, cms, secret_mounts, notes)
-    env_at = {
-        str(e.get("name")): f"{at}.env[{i}]" for i, e in enumerate(container.get("env") or [])
-    }
+    # Where each variable was set: an env entry, or the envFrom entry that brought it.
+    env_at = {name: f"{at}.envFrom" for name in env}
+    env_at.update(
+        {str(e.get("name")): f"{at}.env[{i}]" for i, e in enumerate(container.get("env") or [])}
+    )
     fields = volumes.mounts(obj, pod, container, at, cms, secret_mounts, notes)
     if secret_mounts:
         fields["secrets"] = [
