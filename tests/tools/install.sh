@@ -307,7 +307,7 @@ log "done; tools in $TOOLS_DIR/bin"
 # and pinned PyPI and npm packages in folders of their own that the runc
 # containers bind read-only.
 CORPUS_DIR="$TOOLS_DIR/seccomp-corpus"
-CORPUS_APT=(postgresql redis-server libpostgresql-jdbc-java)
+CORPUS_APT=(postgresql redis-server libpostgresql-jdbc-java golang-github-lib-pq-dev)
 corpus_missing=()
 for pkg in "${CORPUS_APT[@]}"; do
     apt_installed "$pkg" || corpus_missing+=("$pkg")

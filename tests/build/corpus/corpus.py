@@ -35,6 +35,7 @@ NODELIB = TOOLS / "node" / "node_modules"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 JDBC_JAR = Path("/usr/share/java/postgresql.jar")
 GOCACHE = "/var/tmp/cgen-corpus-gocache"
+GO_SOURCES = "/usr/share/gocode"
 INSTALL_HINT = "run tests/tools/install.sh to install it"
 
 # Container-side paths of what the host folders are bound to.
@@ -93,6 +94,18 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload("node/express", "node", ("/usr/bin/node", "{app}/node/express_app.js"), _NODE),
     Workload("node/fastify", "node", ("/usr/bin/node", "{app}/node/fastify_app.js"), _NODE),
+    Workload(
+        "node/pg-postgresql",
+        "node",
+        ("/usr/bin/node", "{app}/node/pg_client.js", "{sock}", "{pgport}"),
+        _NODE,
+    ),
+    Workload(
+        "node/ioredis",
+        "node",
+        ("/usr/bin/node", "{app}/node/ioredis_client.js", "{sock}/redis.sock"),
+        _NODE,
+    ),
     Workload("node/worker_threads", "node", ("/usr/bin/node", "{app}/node/worker_threads.js")),
     Workload("node/fs-fsync", "node", ("/usr/bin/node", "{app}/node/fs_fsync.js")),
     Workload("java/jdk-httpserver", "java", (*_JAVA, "-cp", "{bin}/java", "HttpServerMain")),
@@ -109,7 +122,13 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload("go/net-http-cgo", "go", ("{bin}/nethttp-cgo",)),
     Workload("go/net-http-static", "go", ("{bin}/nethttp-static",)),
+    Workload(
+        "go/database-sql-postgresql",
+        "go",
+        ("{bin}/sql-static", "{sock}", "{pgport}"),
+    ),
     Workload("static/go-net-http", "static", ("{bin}/nethttp-static",)),
+    Workload("static/go-database-sql", "static", ("{bin}/sql-static", "{sock}", "{pgport}")),
 )
 
 
@@ -159,7 +178,8 @@ def expand(w: Workload, paths: dict[str, str]) -> tuple[list[str], dict[str, str
 
 def require_installed() -> None:
     """Fail with the install hint when a corpus dependency is missing."""
-    for path in (PYLIB / "flask", NODELIB / "express", JDBC_JAR, PG_BIN / "postgres"):
+    lib_pq = Path(GO_SOURCES) / "src" / "github.com" / "lib" / "pq"
+    for path in (PYLIB / "flask", NODELIB / "express", JDBC_JAR, PG_BIN / "postgres", lib_pq):
         if not path.exists():
             raise RuntimeError(f"{path} is missing: {INSTALL_HINT}")
     for tool in ("redis-server", "go", "gcc", "javac", "openssl", "strace"):
@@ -195,6 +215,22 @@ def _build_go(dest: Path) -> None:
             capture_output=True,
         )
     shutil.rmtree(dest / ".gopath", ignore_errors=True)
+    # database/sql + lib/pq: GOPATH mode over Debian's packaged Go sources, offline.
+    env = {
+        **os.environ,
+        "CGO_ENABLED": "0",
+        "GO111MODULE": "off",
+        "GOPATH": GO_SOURCES,
+        "GOPROXY": "off",
+        "GOCACHE": GOCACHE,
+    }
+    subprocess.run(
+        ["go", "build", "-trimpath", "-o", str(dest / "sql-static"), "."],
+        cwd=HERE / "go-sql",
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _build_java(dest: Path) -> None:
