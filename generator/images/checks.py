@@ -1,5 +1,6 @@
 """The image checks that run at load: every base image pinned, every template present and
-compiling, every declared build context holding its runtime's lock files."""
+compiling, every declared build context holding its runtime's lock files, and each of those
+locking what it names (lockfiles.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from generator.errors import Location, Problem
 from generator.images.lock import ImageLock
+from generator.images.lockfiles_json import check as check_lockfile
 from generator.images.templating import Templates, compile_error
 from generator.loader import display_path
 from generator.manifest.checks import quantity
@@ -87,6 +89,19 @@ def _resource_problems(svc: Service, profile: RuntimeProfile) -> list[Problem]:
     return problems
 
 
+def _lock_problems(lockfile: Path, where: Location) -> list[Problem]:
+    """A lock file that exists but locks nothing (empty, unhashed, old format, stale)."""
+    return [
+        Problem(
+            Location(display_path(f.path), f.line, 1 if f.line else 0),
+            f.key,
+            f.message,
+            (where,),
+        )
+        for f in check_lockfile(lockfile)
+    ]
+
+
 def unlocked(
     services: Sequence[Service], runtimes: Mapping[str, RuntimeProfile], templates: Templates
 ) -> list[Problem]:
@@ -111,7 +126,10 @@ def unlocked(
             problems.append(Problem(where, "spec.build.context", f"{shown} is not a folder"))
             continue
         for pattern in profile.lockfiles:
-            if not any(p.is_file() for p in context.glob(pattern)):
+            present = sorted(p for p in context.glob(pattern) if p.is_file())
+            for lockfile in present:
+                problems += _lock_problems(lockfile, where)
+            if not present:
                 problems.append(
                     Problem(
                         where,
