@@ -6,7 +6,8 @@ arguments, writable paths as tmpfs, persistent path on a host folder, read-only 
 capabilities) but under `strace -f` instead of a seccomp filter, and driven through a
 session of real work by its real client (tests/server_sessions.py: psql, redis-cli, curl,
 the memcached text protocol, the mariadb client, an AMQP client), then stopped with
-SIGTERM; PostgreSQL, Redis and MariaDB are started a second time on the same data.
+SIGTERM; PostgreSQL, Redis, MariaDB and RabbitMQ are started a second time on the same
+data.
 
     python3 bench/servers_bench.py [--server NAME ...] [--write-profiles] [--from-results]
                                    [--repeat N] [--markdown]
@@ -100,7 +101,8 @@ SESSION = {
     "database and InnoDB table, insert 5000 rows, update, temporary table, delete, optimize; "
     "SIGTERM; start again on the same data and select",
     "rabbitmq": "AMQP (pika): durable queue, 500 persistent messages with publisher "
-    "confirms, consume and ack, delete the queue; SIGTERM",
+    "confirms, consume and ack half; SIGTERM; start again on the same data, consume the "
+    "other half, delete the queue",
 }
 
 
