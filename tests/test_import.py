@@ -266,3 +266,42 @@ def test_every_privilege_the_objects_hold_is_named(tmp_path: Path) -> None:
         "open egress",
         "open ingress",
     ]
+
+
+BOOKINFO = ROOT / "tests" / "data" / "import" / "bookinfo" / "bookinfo.yaml"
+
+
+def test_bookinfo_is_named_after_its_services_and_every_cut_is_listed(tmp_path: Path) -> None:
+    objects = upstream_objects(BOOKINFO)
+    out = tmp_path / "services"
+    proc = run_cgen(["import", str(BOOKINFO), "--out", str(out), "-f", "json"])
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    services = [o for o in objects if o["kind"] == "Service"]
+
+    def selecting(dep: dict[str, Any]) -> list[str]:
+        labels = dep["spec"]["template"]["metadata"]["labels"].items()
+        return [s["metadata"]["name"] for s in services if s["spec"]["selector"].items() <= labels]
+
+    shared = {
+        name
+        for name in (n for d in deployments for n in selecting(d))
+        if sum(name in selecting(d) for d in deployments) > 1
+    }
+    names = [
+        s[0] if (s := selecting(d))[0] not in shared else d["metadata"]["name"] for d in deployments
+    ]
+    expected = {f"default/{name}.yaml" for name in names}
+    assert set(report["files"]) == expected
+    renamed = [n for n in report["notes"] if "callers that use the name" in n["text"]]
+    assert sorted(n["subject"] for n in renamed) == sorted(
+        f"default/{d['metadata']['name']}" for d in deployments if selecting(d)[0] in shared
+    )
+    # Its calls live in code, so none is inferred: each workload's cut names every other.
+    cuts = {n["subject"]: n["text"] for n in report["notes"] if n["kind"] == "cut"}
+    for dep in deployments:
+        others = [d["metadata"]["name"] for d in deployments if d is not dep]
+        assert all(
+            f"default/{o} TCP 9080" in cuts[f"default/{dep['metadata']['name']}"] for o in others
+        )

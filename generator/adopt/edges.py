@@ -26,12 +26,13 @@ class Workload:
     env_at: dict[str, str]
     notes: Notes
     deps: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    name: str = ""  # the manifest's name (the workload's, or its one Service's)
     ingress: list[dict[str, Any]] = field(default_factory=list)
     externals: list[dict[str, Any]] = field(default_factory=list)
 
     def depend(self, callee: Workload, port: str) -> bool:
         """Add a call to callee's port; False when it was known already."""
-        ports = self.deps.setdefault((callee.obj.namespace, callee.obj.name), [])
+        ports = self.deps.setdefault((callee.obj.namespace, callee.name or callee.obj.name), [])
         if port in ports:
             return False
         ports.append(port)

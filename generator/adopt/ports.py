@@ -90,12 +90,10 @@ def _service_ports(ports: Ports, obj: KObject, svc: KObject, notes: Notes) -> No
             notes.add("inferred", f"port {port['name']} ({number}) from {svc.ref}", svc.where)
 
 
-def _renamed(obj: KObject, svc: KObject) -> bool:
-    """Whether callers reach the workload by a Service name cgen will not write."""
+def own_headless(obj: KObject, svc: KObject) -> bool:
+    """Whether svc is the headless Service cgen writes for a StatefulSet of this name."""
     headless = (svc.body.get("spec") or {}).get("clusterIP") == "None"
-    if svc.name == f"{obj.name}-headless" and headless and obj.kind == "StatefulSet":
-        return False  # the headless Service cgen writes for a StatefulSet itself
-    return svc.name != obj.name
+    return svc.name == f"{obj.name}-headless" and headless and obj.kind == "StatefulSet"
 
 
 def workload_ports(
@@ -118,12 +116,4 @@ def workload_ports(
         if matches({"matchLabels": selector}, labels):
             ports.services.append(svc)
             _service_ports(ports, obj, svc, notes)
-    for svc in ports.services:
-        if _renamed(obj, svc):
-            notes.add(
-                "unsupported",
-                f"{svc.ref} selects it: cgen names the one Service after the workload "
-                f"({obj.name}); callers that use the name {svc.name} must change",
-                svc.where,
-            )
     return ports

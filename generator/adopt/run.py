@@ -13,7 +13,7 @@ from generator.adopt.kube import WORKLOAD_KINDS, KObject, check_kinds
 from generator.adopt.manifest import build_spec, manifest_text
 from generator.adopt.notes import Note, Notes
 from generator.adopt.policies import NAME_LABEL, Pod, Policies
-from generator.adopt.ports import workload_ports
+from generator.adopt.ports import own_headless, workload_ports
 from generator.errors import UsageError, UserError
 from generator.loader import display_path
 from generator.runtime.profiles import ProfileSet
@@ -129,6 +129,7 @@ def convert(
     policies = Policies(
         [o for o in objects if o.kind == "NetworkPolicy"], _namespace_labels(objects)
     )
+    _name_after_services(workloads)
     edges.from_addresses(workloads)
     allowed = edges.from_policies(workloads, policies)
     edges.from_outside(workloads, policies)
@@ -145,13 +146,41 @@ def convert(
         body = {
             "apiVersion": "cgen/v1",
             "kind": "Service",
-            "metadata": {"name": obj.name, "namespace": obj.namespace},
+            "metadata": {"name": w.name, "namespace": obj.namespace},
             "spec": spec,
         }
         left = [n.text for n in w.notes.items if n.kind == "unsupported"]
-        files[f"{obj.namespace}/{obj.name}.yaml"] = manifest_text(obj, body, left)
+        files[f"{obj.namespace}/{w.name}.yaml"] = manifest_text(obj, body, left)
         notes += w.notes.items
     return files, sorted(notes, key=lambda n: (n.kind != "inferred", n.subject)), len(built)
+
+
+def _name_after_services(workloads: list[Workload]) -> None:
+    """Name a workload after the one Service callers reach it by, when that Service
+    selects it alone: cgen writes the Service under the manifest's name."""
+    taken = {(w.obj.namespace, w.obj.name) for w in workloads}
+    selected: dict[tuple[str, str], int] = {}
+    for w in workloads:
+        for svc in w.ports.services:
+            selected[(svc.namespace, svc.name)] = selected.get((svc.namespace, svc.name), 0) + 1
+    for w in workloads:
+        w.name = w.obj.name
+        own = [s for s in w.ports.services if not own_headless(w.obj, s)]
+        if len(own) == 1 and own[0].name != w.obj.name:
+            key = (own[0].namespace, own[0].name)
+            if selected[key] == 1 and key not in taken:
+                w.name = own[0].name
+                taken.add(key)
+                text = f"named {w.name} after {own[0].ref}, which callers use"
+                w.notes.add("inferred", text, own[0].where)
+        for svc in own:
+            if svc.name != w.name:
+                w.notes.add(
+                    "unsupported",
+                    f"{svc.ref} selects it: cgen names the one Service after the manifest "
+                    f"({w.name}); callers that use the name {svc.name} must change",
+                    svc.where,
+                )
 
 
 def _cuts(
@@ -163,7 +192,7 @@ def _cuts(
         for w in workloads
         for (ns, name), names in w.deps.items()
         for c in workloads
-        if c.pod.key == f"{ns}/{name}"
+        if (c.obj.namespace, c.name) == (ns, name)
         for (n, proto), p in c.ports.by_number.items()
         if p["name"] in names
     }
