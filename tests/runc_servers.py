@@ -371,6 +371,16 @@ class Layout:
         passwd.write_text(f"{text}cgen:x:{w.uid}:{w.gid}:cgen:/tmp:/usr/sbin/nologin\n")
         passwd.chmod(0o644)
 
+    def empty_claims(self) -> None:
+        """Throw the claims' contents away (the folders stay, owned by the uid)."""
+        for mount in self.workload.storage:
+            folder = self.path("claim", mount)
+            for entry in folder.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+
     def _etc_tops(self) -> list[str]:
         mounts = [*self.workload.config, *self.workload.secrets]
         return sorted({m.split("/")[2] for m in mounts if m.startswith("/etc/")})

@@ -292,15 +292,22 @@ DRIVERS: dict[str, Callable[[Running, bool], None]] = {
 
 
 def run_session(
-    layout: Layout, seccomp: Mapping[str, Any] | None, trace_dir: Path | None = None
+    layout: Layout,
+    seccomp: Mapping[str, Any] | None,
+    trace_dir: Path | None = None,
+    *,
+    lose_claim: bool = False,
 ) -> list[Path]:
     """Start the server, drive it with its client, stop it with SIGTERM (exit 0); start
     it again on the same claim and check the data where it must persist. Returns the
-    strace files of a traced session."""
+    strace files of a traced session. `lose_claim` gives the second start an empty
+    claim instead (what an emptyDir would do): the data check must then fail."""
     name = layout.workload.name
     layout.prepare()
     traces: list[Path] = []
     for phase in range(2 if name in RESTARTED else 1):
+        if phase and lose_claim:
+            layout.empty_claims()
         trace = None if trace_dir is None else trace_dir / f"{name}-{phase}.strace"
         with started(layout, seccomp, trace=trace) as r:
             try:

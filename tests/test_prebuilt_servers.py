@@ -10,7 +10,8 @@ the uid. Its real client does real work against it (tests/server_sessions.py);
 PostgreSQL, Redis, MariaDB and RabbitMQ are stopped with SIGTERM, started again on the
 same claim, and still have their data. The forbidden-syscall probe finds mount, unshare,
 clone(CLONE_NEWUSER), ptrace, keyctl and bpf denied under every server's profile, and a
-profile without `listen` keeps a server from serving (the test can fail).
+profile without `listen` keeps a server from serving and Redis restarted on an empty
+claim misses its data (the checks can fail).
 
 Needs root, runc, strace, gcc and the servers and clients: tests/tools/install.sh.
 """
@@ -122,6 +123,15 @@ def test_a_profile_without_listen_keeps_the_server_from_serving(
     workload, seccomp = rendered["memcached"]
     with pytest.raises(ServerError):
         run_session(Layout(tmp_path / "pod", workload), without_syscall(seccomp, "listen"))
+
+
+def test_the_data_check_fails_when_the_claim_is_lost(
+    rendered: dict[str, tuple[Workload, Any]], tmp_path: Path
+) -> None:
+    """Proof the restart check can fail: Redis started again on an empty claim."""
+    workload, seccomp = rendered["redis"]
+    with pytest.raises(ServerError, match="redis lost data"):
+        run_session(Layout(tmp_path / "pod", workload), seccomp, lose_claim=True)
 
 
 @pytest.fixture(scope="module")
