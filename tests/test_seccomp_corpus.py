@@ -1,15 +1,15 @@
 """Real software runs under the seccomp profiles cgen renders for its runtime.
 
 The corpus (tests/build/corpus: stdlib http.server, sqlite3 with fsync, logging to a
-file, subprocess, gunicorn+Flask, uvicorn+FastAPI, requests over TLS, psycopg against
-PostgreSQL, redis-py against Redis; express, fastify, pg, ioredis, worker_threads, fs
-with fsync; the JDK HTTP server, a JVM behind a shell entrypoint spawning a process,
-JDBC against PostgreSQL; Go net/http with and without cgo, database/sql with lib/pq)
-runs in runc with exactly the rendered seccomp.json and the rendered Deployment's
-securityContext, against real peers, and must check its own result and exit 0.
-Removing a syscall the corpus needs from the profile makes its workload fail, so the
-runs can fail; profiles/seccomp/corpus.yaml (written by bench/seccomp_corpus.py) must
-hold what the baselines carry.
+file, subprocess, gunicorn+Flask, gunicorn+Django, grpcio, uvicorn+FastAPI, requests
+over TLS, psycopg against PostgreSQL, redis-py against Redis; express, fastify, pg,
+ioredis, grpc-js, worker_threads, fs with fsync; the JDK HTTP server, a JVM behind a
+shell entrypoint spawning a process, JDBC against PostgreSQL; Go net/http with and
+without cgo, database/sql with lib/pq) runs in runc with exactly the rendered
+seccomp.json and the rendered Deployment's securityContext, against real peers, and
+must check its own result and exit 0. Removing a syscall the corpus needs from the
+profile makes its workload fail, so the runs can fail; profiles/seccomp/corpus.yaml
+(written by bench/seccomp_corpus.py) must hold what the baselines carry.
 
 Needs root, runc and what tests/tools/install.sh installs.
 """

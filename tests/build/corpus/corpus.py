@@ -76,6 +76,13 @@ WORKLOADS: tuple[Workload, ...] = (
         (_PY, "-m", "gunicorn", "-c", "{app}/python/gunicorn_conf.py", "flask_app:app"),
         {**_PYENV, "PYTHONPATH": "{py}:{app}/python"},
     ),
+    Workload(
+        "python/gunicorn+django",
+        "python",
+        (_PY, "-m", "gunicorn", "-c", "{app}/python/gunicorn_conf.py", "django_app:application"),
+        {**_PYENV, "PYTHONPATH": "{py}:{app}/python"},
+    ),
+    Workload("python/grpcio", "python", (_PY, "{app}/python/grpc_echo.py"), _PYENV),
     Workload("python/uvicorn+fastapi", "python", (_PY, "{app}/python/uvicorn_fastapi.py"), _PYENV),
     Workload(
         "python/requests-tls", "python", (_PY, "{app}/python/requests_tls.py", "{tls}"), _PYENV
@@ -106,6 +113,7 @@ WORKLOADS: tuple[Workload, ...] = (
         ("/usr/bin/node", "{app}/node/ioredis_client.js", "{sock}/redis.sock"),
         _NODE,
     ),
+    Workload("node/grpc-js", "node", ("/usr/bin/node", "{app}/node/grpc_echo.js"), _NODE),
     Workload("node/worker_threads", "node", ("/usr/bin/node", "{app}/node/worker_threads.js")),
     Workload("node/fs-fsync", "node", ("/usr/bin/node", "{app}/node/fs_fsync.js")),
     Workload("java/jdk-httpserver", "java", (*_JAVA, "-cp", "{bin}/java", "HttpServerMain")),
