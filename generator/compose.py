@@ -11,6 +11,7 @@ from generator.network import policies as network
 from generator.project import Project
 from generator.seccomp import profile as seccomp
 from generator.serialize import Artifact, json_text, yaml_text
+from generator.supply import policies as supply
 from generator.workload import objects as workload
 from generator.workload import podsecurity
 from generator.workload.pod import checkov_skips
@@ -44,6 +45,11 @@ def namespace_folder(project: Project, namespace: str) -> Folder:
         pods = members + [container_service(s, c) for s in members for c in s.containers]
         level, reasons = podsecurity.namespace_level(pods)
         objects["namespace.yaml"] = _namespace_object(namespace, level)
+        signing = project.config.signing
+        if signing is not None:
+            # The policy-controller checks only the namespaces that opt in by this label.
+            labels = objects["namespace.yaml"]["metadata"]["labels"]
+            labels.update(supply.namespace_labels(signing, project.graph.services, namespace))
         if reasons:
             notes["namespace.yaml"] = [f"Pod Security enforce level {level}, not restricted:"]
             notes["namespace.yaml"] += [f"  {reason}" for reason in reasons]
@@ -107,6 +113,19 @@ def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
             Artifact(f"{folder.path}/kustomization.yaml", yaml_text(resources, folder.source))
         )
     namespaces = project.graph.namespaces()
+    signing = project.config.signing
+    if signing is not None:
+        # Cluster-wide: the admission policies that verify the built images' signatures.
+        policy = supply.objects(signing, project.graph.services)
+        source = "cgen.yaml signing: and the manifests' images"
+        for name, obj in policy.items():
+            artifacts.append(Artifact(f"{supply.CLUSTER_DIR}/{name}", yaml_text(obj, source)))
+        artifacts.append(
+            Artifact(
+                f"{supply.CLUSTER_DIR}/kustomization.yaml",
+                yaml_text(kustomization(list(policy)), source),
+            )
+        )
     for namespace in namespaces:
         members = [
             f.path.split("/", 1)[1] for f in all_folders if f.path.split("/", 1)[0] == namespace
@@ -118,7 +137,13 @@ def _kubernetes(project: Project, all_folders: list[Folder]) -> list[Artifact]:
             )
         )
     artifacts.append(
-        Artifact("kustomization.yaml", yaml_text(kustomization(namespaces), "all manifests"))
+        Artifact(
+            "kustomization.yaml",
+            yaml_text(
+                kustomization(namespaces + ([supply.CLUSTER_DIR] if signing else [])),
+                "all manifests",
+            ),
+        )
     )
     return artifacts
 

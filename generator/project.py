@@ -22,6 +22,7 @@ from generator.network.warnings import network_warnings
 from generator.runtime.profiles import ProfileSet, RuntimeProfile
 from generator.seccomp import names as syscalls
 from generator.seccomp import policy as seccomp_policy
+from generator.supply import checks as signing_checks
 from generator.workload import podsecurity
 
 T = TypeVar("T")
@@ -230,6 +231,7 @@ def load_project(
         if not allow_unpinned:
             problems += image_checks.unpinned(built, built_runtimes, lock)
         problems += image_checks.unlocked(built, built_runtimes, templates)
+        problems += signing_checks.problems(config, graph.services)
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(

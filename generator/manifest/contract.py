@@ -15,6 +15,7 @@ from generator.model import (
 )
 from generator.network import cidr
 from generator.schema import AnyOf, Bool, Const, Enum, Field, Int, List, Map, Obj, Spec, Str
+from generator.supply.contract import SIGNING
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS_SUBDOMAIN = rf"{DNS_LABEL}(\.{DNS_LABEL})*"
@@ -490,6 +491,11 @@ CONFIG = Obj(
         "unmanaged": Field(
             Map(name(), UNMANAGED),
             description="workloads cgen does not manage, callable by name from any manifest",
+        ),
+        "signing": Field(
+            SIGNING,
+            description="admission policies that admit only the built images signed and "
+            "attested by this identity (see docs/supply-chain.md)",
         ),
         "writableSizeLimit": Field(
             Str(MEMORY, "a storage quantity such as 64Mi"),

@@ -29,6 +29,7 @@ from generator.model import (
     Unmanaged,
 )
 from generator.schema import Context
+from generator.supply.parse import signing
 
 # Every default comes from the model: a key the document leaves out gets the field's default.
 _CONFIG = Config()
@@ -75,6 +76,7 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
         unmanaged=tuple(
             _unmanaged(key, value) for key, value in sorted(data.get("unmanaged", {}).items())
         ),
+        signing=signing(data.get("signing")),
         doc=doc,
     )
     return config, []
