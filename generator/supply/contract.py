@@ -70,3 +70,9 @@ SIGNING = Obj(
     },
     exactly_one=("keyless", "publicKey"),
 )
+
+SIGNING_FIELD = Field(
+    SIGNING,
+    description="admission policies that admit only the built images signed and attested "
+    "by this identity (see docs/supply-chain.md)",
+)
