@@ -292,7 +292,7 @@ def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     assert "runtime python (needed by " in rows["read"] and "python/sqlite3-fsync" in rows["read"]
     assert "python/gunicorn+flask" in rows["chdir"] and "(needed by " in rows["chdir"]
     assert "harmless: reads the process's own working directory" in rows["getcwd"]
-    assert "corpus (seccomp/corpus.yaml): python/gunicorn+flask" in proc.stdout
+    assert "corpus (seccomp/corpus.yaml): python/grpcio, python/gunicorn+django" in proc.stdout
     assert "capability SYS_PTRACE (" in rows["ptrace"] and "svc.yaml:" in rows["ptrace"]
     assert "manifest spec.syscalls[0] (" in rows["mlock"]
     assert "only without namespace flags" in rows["clone"]
