@@ -38,8 +38,10 @@ class Finding:
 
 def control_character(text: str) -> str | None:
     """The first character no Dockerfile line may hold (controls, bidi and line separators)."""
+    if text.isprintable():  # no character of those categories (the common case, in C)
+        return None
     for char in text:
-        if char in "\n\t":
+        if char in "\n\t" or char.isprintable():
             continue
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
             return char
