@@ -66,6 +66,12 @@ _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
 
 
+def _resolve(text: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (str unless it reads as something else)."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call,unused-ignore]
+    return tag
+
+
 @lru_cache(maxsize=65536)
 def _scalar(text: str, key: bool, yaml12_quote: bool) -> str:
     """The text as PyYAML writes it (plain or single quoted), or raise Unsupported."""
@@ -74,7 +80,7 @@ def _scalar(text: str, key: bool, yaml12_quote: bool) -> str:
     analysis = _EMITTER.analyze_scalar(text)
     if analysis.multiline or (key and analysis.empty):  # PyYAML writes those as "? key"
         raise _Unsupported(text[:40])
-    implicit = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
+    implicit = _resolve(text) == _STR
     if not yaml12_quote and implicit and analysis.allow_block_plain and not analysis.empty:
         return text
     if analysis.allow_single_quoted:

@@ -92,8 +92,21 @@ def secret_problem(name: str, value: str) -> str | None:
     return None
 
 
+SECRETS_ROOT = "/var/run/secrets/"
+
+
 def _check_env(svc: Service, ctx: Context) -> None:
+    mounts = [s.mount_path for s in svc.secrets]
     for name, value in svc.env:
+        if name.upper().endswith("_FILE") and value.startswith(SECRETS_ROOT):
+            if not any(value.startswith(path + "/") for path in mounts):
+                folder = posixpath.dirname(value)
+                ctx.fail(
+                    f"spec.env.{name}",
+                    f"points at {value}, but no secret is mounted there: add "
+                    f"secrets: [{{secret: NAME, mountPath: {folder}}}]",
+                )
+            continue
         why = secret_problem(name, value)
         if why is not None:
             ctx.fail(

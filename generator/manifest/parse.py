@@ -29,7 +29,7 @@ from generator.model import (
     Unmanaged,
 )
 from generator.schema import Context
-from generator.supply.parse import signing
+from generator.supply.parse import pipeline, signing
 
 # Every default comes from the model: a key the document leaves out gets the field's default.
 _CONFIG = Config()
@@ -77,6 +77,7 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
             _unmanaged(key, value) for key, value in sorted(data.get("unmanaged", {}).items())
         ),
         signing=signing(data.get("signing")),
+        ci=pipeline(data.get("ci")),
         doc=doc,
     )
     return config, []
@@ -156,6 +157,9 @@ def _build(
     meta: dict[str, Any] = doc.data["metadata"]
     # A runtime profile's defaults fill the spec keys the manifest leaves out.
     spec: dict[str, Any] = {**defaults.spec, **doc.data["spec"]}
+    if "env" in defaults.spec and "env" in doc.data["spec"]:
+        # Environment values merge per name: a manifest adding TZ keeps the profile's PGDATA.
+        spec["env"] = {**defaults.spec["env"], **doc.data["spec"]["env"]}
     namespace = meta.get("namespace", config.namespace)
     ports = tuple(
         Port(
