@@ -101,6 +101,15 @@ def render(
 def validate(paths: list[Path]) -> list[Problem]:
     """Run every check without building or writing; returns warnings, raises on errors."""
     project, _ = load(paths, allow_unpinned=True)
+    if "terraform" in project.config.formats:
+        # What only the Terraform output cannot express (kustomize patches) is an error
+        # of a render with cgen.yaml's formats, so validate reports it too.
+        from generator.errors import ManifestError
+        from generator.terraform.convert import patch_problems
+
+        problems = patch_problems(project)
+        if problems:
+            raise ManifestError(problems=problems)
     return project.warnings
 
 

@@ -64,3 +64,12 @@ def test_a_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
     )
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_validate_reports_a_patch_the_terraform_output_cannot_carry(tmp_path: Path) -> None:
+    project = _copy("unmanaged-and-patches", tmp_path)
+    config = project / "cgen.yaml"
+    config.write_text(config.read_text() + "formats: [kubernetes, terraform]\n")
+    proc = run_cgen(["validate", str(project)])
+    assert proc.returncode == 1
+    assert "api.yaml:10:" in proc.stderr and "spec.patches[0]" in proc.stderr
