@@ -252,6 +252,55 @@ def write_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def stage_file(path: Path, data: bytes) -> None:
+    """Write one staged file; it is durable only after sync_staged (before the commit)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def sync_staged(staging: Path, names: list[str]) -> None:
+    """Make every staged file and the staging folder durable, in one step where possible.
+
+    syncfs(2) flushes the staging folder's whole filesystem at once (one wait, instead of
+    one per file); where the C library lacks it, each file is fsynced, all written first so
+    the kernel writes them back together. Either way this ends before the journal is
+    committed, so a committed journal never names a staged file that could be lost.
+    """
+    fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        if _syncfs(fd):
+            return
+        for name in names:
+            file_fd = os.open(staging / name, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                os.fsync(file_fd)
+            finally:
+                os.close(file_fd)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _syncfs(fd: int) -> bool:
+    """syncfs(2) on fd's filesystem; False where it is not available (then fsync each)."""
+    import ctypes  # only a render that writes needs it
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return False
+    if call(ctypes.c_int(fd)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+    return True
+
+
 def remove(path: Path) -> None:
     """Remove what is at path without following links (a folder with what is in it)."""
     kind = kind_of(path)

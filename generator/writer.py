@@ -43,6 +43,8 @@ from generator.journal import (
     parse_state,
     remove,
     sha256,
+    stage_file,
+    sync_staged,
     unsafe_reason,
     write_file,
 )
@@ -260,9 +262,9 @@ def _commit(result: Plan, *, force: bool) -> None:
     writes = []
     try:
         for number, art in enumerate(sorted(new.values())):
-            write_file(staging / str(number), art.content.encode("utf-8"))
+            stage_file(staging / str(number), art.content.encode("utf-8"))
             writes.append((str(number), art.path))
-        fsync_dir(staging)
+        sync_staged(staging, [staged for staged, _ in writes])  # before the commit point
     except BaseException:
         remove(staging)  # not committed: the old output stands
         raise
