@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,15 +66,18 @@ def measure(only: str | None) -> dict[str, dict[str, list[str]]]:
     needed: dict[str, dict[str, list[str]]] = {}
     scratch = Path(tempfile.mkdtemp(prefix="cgen-corpus-strace-", dir="/var/tmp"))
     scratch.chmod(0o755)
-    with corpus_mod.corpus() as c:
-        for w in corpus_mod.WORKLOADS:
-            if only is not None and only not in w.name:
-                continue
-            calls, _ = corpus_mod.measure(w, c, scratch)
-            print(f"{w.name:32} {len(calls):3} syscalls", file=sys.stderr)
-            per = needed.setdefault(w.runtime, {})
-            for name in calls:
-                per.setdefault(name, []).append(w.name)
+    try:
+        with corpus_mod.corpus() as c:
+            for w in corpus_mod.WORKLOADS:
+                if only is not None and only not in w.name:
+                    continue
+                calls, _ = corpus_mod.measure(w, c, scratch)
+                print(f"{w.name:32} {len(calls):3} syscalls", file=sys.stderr)
+                per = needed.setdefault(w.runtime, {})
+                for name in calls:
+                    per.setdefault(name, []).append(w.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return needed
 
 
