@@ -168,4 +168,8 @@ def render(project: Project, formats: tuple[str, ...] | None = None) -> list[Art
             artifacts.append(Artifact(path, json_text(profile)))
         if not svc.prebuilt:  # a prebuilt image is run as it is: nothing to build
             artifacts += dockerfile.artifacts(project, svc)
+    if project.config.ci is not None:
+        from generator.supply import workflow
+
+        artifacts += workflow.artifacts(project)
     return sorted(artifacts)

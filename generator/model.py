@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 from generator.loader import Document
-from generator.supply.model import Signing
+from generator.supply.model import Pipeline, Signing
 
 # Every closed set of the manifest and cgen.yaml: the contract and the CLI take their
 # allowed values from here (get_args), so a value is added in one place.
@@ -73,6 +73,7 @@ class Config:
     registry_mirrors: tuple[tuple[str, str], ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
     signing: Signing | None = None  # image signature and attestation enforcement
+    ci: Pipeline | None = None  # the CI workflow that builds, signs and attests the images
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
     doc: Document | None = field(default=None, compare=False, repr=False)
 

@@ -15,7 +15,7 @@ from generator.model import (
 )
 from generator.network import cidr
 from generator.schema import AnyOf, Bool, Const, Enum, Field, Int, List, Map, Obj, Spec, Str
-from generator.supply.contract import SIGNING_FIELD
+from generator.supply.contract import CI_FIELD, SIGNING_FIELD
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS_SUBDOMAIN = rf"{DNS_LABEL}(\.{DNS_LABEL})*"
@@ -493,6 +493,7 @@ CONFIG = Obj(
             description="workloads cgen does not manage, callable by name from any manifest",
         ),
         "signing": SIGNING_FIELD,
+        "ci": CI_FIELD,
         "writableSizeLimit": Field(
             Str(MEMORY, "a storage quantity such as 64Mi"),
             description="sizeLimit of each writable path's emptyDir",

@@ -71,6 +71,35 @@ SIGNING = Obj(
     exactly_one=("keyless", "publicKey"),
 )
 
+_SECRET = Str(r"[A-Z][A-Z0-9_]{0,99}", "a secret name (A-Z, 0-9, _)", 100)
+CI = Obj(
+    {
+        "github": Field(
+            Obj(
+                {
+                    "branch": Field(
+                        Str(r"[A-Za-z0-9._/-]+", "a branch name", 200),
+                        description="the branch whose pushes build, sign and deploy (main)",
+                    ),
+                    "workingDirectory": Field(
+                        Str(r"\.|[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", "a relative folder", 400),
+                        description="the project folder relative to the repository root (.)",
+                    ),
+                    "registryEnvironment": Field(
+                        Str(r"[A-Za-z0-9_-]{1,255}", "an environment name", 255),
+                        description="the GitHub environment holding the registry secrets",
+                    ),
+                    "registryUsernameSecret": Field(_SECRET),
+                    "registryPasswordSecret": Field(_SECRET),
+                }
+            ),
+            True,
+            "a GitHub Actions workflow that builds, signs, attests, verifies and deploys",
+        )
+    }
+)
+CI_FIELD = Field(CI, description="the CI pipeline cgen writes (see docs/supply-chain.md)")
+
 SIGNING_FIELD = Field(
     SIGNING,
     description="admission policies that admit only the built images signed and attested "

