@@ -11,7 +11,7 @@ from generator.loader import Document
 from generator.manifest.contract import CPU, IMAGE, MANIFEST_SPEC, MEMORY, SYSCALL, name
 from generator.runtime.shipped import profiles_root
 from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
-from generator.seccomp.names import known_syscalls
+from generator.seccomp.names import architectures_text, known_syscalls
 from generator.seccomp.policy import refuse_dangerous
 
 _IMAGE = Str(IMAGE, "an image reference", 512)
@@ -124,7 +124,7 @@ def _check_names(doc: Document, keypaths: list[str]) -> None:
                 Problem(
                     doc.at(keypath),
                     keypath,
-                    f"{name!r} is not a syscall libseccomp knows on x86_64, x86, x32 or aarch64",
+                    f"{name!r} is not a syscall libseccomp knows on {architectures_text()}",
                 )
             )
     if problems:

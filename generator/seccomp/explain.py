@@ -13,7 +13,7 @@ from generator.project import Project
 from generator.runtime.shipped import profiles_root
 from generator.seccomp import policy
 from generator.seccomp import profile as seccomp
-from generator.seccomp.names import known_syscalls
+from generator.seccomp.names import CLONE_NAMESPACE_FLAGS, known_syscalls
 
 CORPUS_FILE = "seccomp/corpus.yaml"
 
@@ -78,7 +78,7 @@ def _lines(project: Project, svc: Service, only: str | None) -> tuple[list[str],
         if name in allowed:
             why = "; ".join(_why(r, needs, name) for r in allowed[name])
             if name == "clone" and seccomp.clone_filtered(svc):
-                why += "; only without namespace flags (arg0 & 0x7E020000 == 0)"
+                why += f"; only without namespace flags (arg0 & 0x{CLONE_NAMESPACE_FLAGS:08X} == 0)"
             verdict = "allow"
         elif name in enosys:
             verdict = "ENOSYS"

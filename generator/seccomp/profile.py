@@ -16,6 +16,7 @@ from generator.layout import metadata
 from generator.model import Service
 from generator.project import Project
 from generator.seccomp import policy
+from generator.seccomp.names import ARCHITECTURES, CLONE_NAMESPACE_FLAGS
 from generator.serialize import Artifact, json_text
 
 EPERM = 1
@@ -24,11 +25,6 @@ ENOSYS = 38
 # file serves both node kinds: libseccomp resolves each name per architecture, and runc
 # skips a name the native architecture does not know. aarch64's 32-bit ARM compat ABI is
 # left out on purpose: such processes get libseccomp's bad-architecture action.
-ARCHITECTURES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"]
-# CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: clone without any of them
-# (threads, fork) is allowed; with one it would do what the denied unshare does. Docker's
-# profile applies the same mask to argument 0 (x86_64 and aarch64) unless CAP_SYS_ADMIN.
-CLONE_NAMESPACE_FLAGS = 0x7E020000
 SYS_ADMIN = "SYS_ADMIN"
 SPO_API_VERSION = "security-profiles-operator.x-k8s.io/v1beta1"
 SPO_FILE = "seccompprofile.yaml"
