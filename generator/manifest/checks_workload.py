@@ -7,7 +7,7 @@ import posixpath
 import yaml
 
 from generator.images.lock import is_pinned
-from generator.manifest.contract import ABS_PATH, CIDR
+from generator.manifest.contract import CIDR, MOUNT_PATH
 from generator.manifest.workload_contract import SECRET_NAME, SECRET_VALUE
 from generator.model import Service
 from generator.schema import Context
@@ -130,7 +130,7 @@ def _check_mounts(svc: Service, ctx: Context) -> None:
     mounts = [(c.mount_path, f"{c.keypath}.mountPath", c.name) for c in svc.config]
     mounts += [(v.mount_path, f"{v.keypath}.mountPath", v.name) for v in svc.storage]
     for path, keypath, name in mounts:
-        if not ABS_PATH.check(path, keypath, ctx):
+        if not MOUNT_PATH.check(path, keypath, ctx):
             continue
         clash = next((where for other, where in taken if _overlaps(path, other)), None)
         if clash is not None:
