@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.manifest.contract import IMAGE
+from generator.manifest.formats import IMAGE
 from generator.schema import Field, Int, Map, Obj, Str, load_checked
 
 DIGEST = r"sha256:[a-f0-9]{64}"

@@ -8,7 +8,8 @@ from typing import Any
 
 from generator.errors import Location, ManifestError, Problem
 from generator.loader import Document
-from generator.manifest.contract import CPU, IMAGE, MANIFEST_SPEC, MEMORY, SYSCALL, name
+from generator.manifest.contract import MANIFEST_SPEC
+from generator.manifest.formats import CPU, IMAGE, MEMORY, SYSCALL, name
 from generator.runtime.shipped import profiles_root
 from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
 from generator.seccomp.names import architectures_text, known_syscalls

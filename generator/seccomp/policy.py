@@ -13,7 +13,7 @@ from pathlib import Path
 
 from generator.errors import ManifestError, Problem
 from generator.loader import Document
-from generator.manifest.contract import SYSCALL
+from generator.manifest.formats import SYSCALL
 from generator.model import Service
 from generator.runtime.shipped import profiles_root
 from generator.schema import Field, Map, Obj, Str, load_checked
