@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -46,9 +48,28 @@ def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
     }
     assert templates and all(f"generator/_shipped/templates/{n}" in names for n in templates)
     # Install into a fresh environment that sees the dependencies but not the source tree.
+    # The dependencies are wherever the running interpreter finds them (a venv's own
+    # site-packages, or the system's): a .pth file adds exactly those folders. It does not
+    # run their .pth files, so an editable install of the source tree stays out of sight.
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, system_site_packages=False, with_pip=False)
     python = env_dir / "bin" / "python"
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    deps = dict.fromkeys(
+        [
+            *site.getsitepackages(),
+            sysconfig.get_paths()["purelib"],
+            sysconfig.get_paths()["platlib"],
+        ]
+    )
+    Path(own_site, "cgen-test-deps.pth").write_text(
+        "".join(f"{folder}\n" for folder in deps if Path(folder).is_dir()), encoding="utf-8"
+    )
     subprocess.run(
         [
             sys.executable,
