@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import writer
+from generator import incremental, writer
 from generator.errors import CgenError, CheckFailed, Problem, UserError
 from generator.project import Project, load_project
 from generator.serialize import Artifact
@@ -91,10 +91,18 @@ def render(
     dry_run: bool = False,
     formats: tuple[str, ...] | None = None,
 ) -> Report:
-    """Render the manifests under paths into the output folder (atomically)."""
+    """Render the manifests under paths into the output folder (atomically); an unchanged
+    project whose output is as cgen wrote it is not built again (unless force)."""
+    target, digest, roots = incremental.before_load(
+        paths, out, allow_unpinned=allow_unpinned, formats=formats
+    )
+    done = None if force or dry_run else incremental.unchanged(target, digest)
+    if done is not None:
+        return Report(target, *done)
     project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
     artifacts = build(project, formats=formats)
-    result = writer.write(out_dir, artifacts, force=force, dry_run=dry_run)
+    inputs = incremental.record(project, roots, digest) if out_dir == target else None
+    result = writer.write(out_dir, artifacts, force=force, dry_run=dry_run, inputs=inputs)
     return Report(out_dir, result, project.warnings)
 
 
@@ -121,6 +129,12 @@ def check(
     formats: tuple[str, ...] | None = None,
 ) -> Report:
     """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited."""
+    target, digest, _ = incremental.before_load(
+        paths, out, allow_unpinned=allow_unpinned, formats=formats
+    )
+    done = incremental.unchanged(target, digest)
+    if done is not None:
+        return Report(target, *done)
     project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
     result, pending = writer.inspect(out_dir, build(project, formats=formats))
     if pending:

@@ -78,8 +78,12 @@ def render(
     verb = "would write" if dry_run else "wrote"
     typer.echo(
         f"{report.out}: {verb} {len(plan.writes)}, removed {len(plan.deletes)}, "
-        f"unchanged {len(plan.unchanged)}"
+        f"unchanged {len(plan.unchanged)}{_skipped(plan.skipped)}"
     )
+
+
+def _skipped(skipped: bool) -> str:
+    return "; inputs unchanged since the last render, nothing was built" if skipped else ""
 
 
 @app.command()
@@ -96,7 +100,10 @@ def check(
     """CI gate: exit 1 with a unified diff when the output is stale or edited by hand."""
     report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats))
     _warn(report.warnings)
-    typer.echo(f"{report.out}: up to date ({len(report.plan.unchanged)} files)")
+    typer.echo(
+        f"{report.out}: up to date ({len(report.plan.unchanged)} files)"
+        + _skipped(report.plan.skipped)
+    )
 
 
 @app.command()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,17 @@ from generator.journal import (
 from generator.journal import apply_journal as _apply_journal
 from generator.serialize import Artifact
 
-__all__ = ["STATE_DIR", "Plan", "diff", "inspect", "pending", "plan", "recover", "write"]
+__all__ = [
+    "STATE_DIR",
+    "Plan",
+    "diff",
+    "fresh",
+    "inspect",
+    "pending",
+    "plan",
+    "recover",
+    "write",
+]
 
 
 @dataclass
@@ -67,6 +78,7 @@ class Plan:
     state: dict[str, str] = field(default_factory=dict)
     blocked: list[str] = field(default_factory=list)
     guards: list[Artifact] = field(default_factory=list)
+    skipped: bool = False  # nothing was built: the inputs and the output are as last rendered
 
     @property
     def changed(self) -> bool:
@@ -275,8 +287,59 @@ def _commit(result: Plan, *, force: bool) -> None:
     _apply_journal(out, entries)
 
 
+INPUTS = "inputs.json"
+
+
+def fresh(out: Path, digest: str) -> tuple[Plan, object] | None:
+    """The plan of a render that needs no build, and the data recorded with it (warnings):
+    when the last render recorded this input digest for the state on disk, and every file
+    of that state is on disk as cgen wrote it. None whenever anything differs."""
+    with _locked(out, shared=True):
+        if not out.exists() or pending(out):
+            return None
+        folder = _state_dir(out)
+        record, state = _read(folder / INPUTS), _read(folder / "state.json")
+        if record is None or state is None:
+            return None
+        try:
+            loaded = json.loads(record)
+        except ValueError:
+            return None
+        if not isinstance(loaded, dict) or loaded.get("digest") != digest:
+            return None
+        if loaded.get("state") != sha256(state):
+            return None  # the record belongs to another render's state
+        files, problems = parse_state(state)
+        if problems:
+            return None
+        try:
+            for rel, recorded in files.items():
+                current = _read(_inside(out, rel))
+                if current is None or sha256(current) != recorded:
+                    return None  # deleted or edited by hand: build, and say so
+        except OutputError:
+            return None
+    return Plan(out, unchanged=sorted(files), state=files, skipped=True), loaded.get("data")
+
+
+def _record(out: Path, result: Plan, inputs: tuple[str, object] | None) -> None:
+    """Keep the input digest with the hash of the state it produced (or drop a stale one)."""
+    path = out / STATE_DIR / INPUTS
+    if inputs is None:
+        remove(path)
+        return
+    digest, data = inputs
+    body = {"digest": digest, "state": sha256(encode_state(result.state)), "data": data}
+    write_file(path, (json.dumps(body, sort_keys=True) + "\n").encode("utf-8"))
+
+
 def write(
-    out: Path, artifacts: list[Artifact], *, force: bool = False, dry_run: bool = False
+    out: Path,
+    artifacts: list[Artifact],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    inputs: tuple[str, object] | None = None,
 ) -> Plan:
     """Make the output folder hold exactly the artifacts (or, dry, say what that would do)."""
     if dry_run:
@@ -291,9 +354,14 @@ def write(
         try:
             _recover(out, force=force)
             result = plan(out, artifacts, force=force)
+            refuse_unsafe(result, force=force)
+            # "These inputs make this state" holds before the state is on disk: recorded
+            # first, a crash at any later step leaves a record the fast path will not match.
+            _record(out, result, inputs)
             _commit(result, force=force)
         except BaseException:
             if created:  # leave no trace of a render that wrote nothing
+                remove(out / STATE_DIR / INPUTS)
                 for folder in (out / STATE_DIR, out):
                     if kind_of(folder) == "dir" and not any(folder.iterdir()):
                         folder.rmdir()

@@ -1,0 +1,193 @@
+"""One digest of everything a render reads, so an unchanged project is not built again.
+
+The digest covers cgen itself (its version, code and shipped profiles and templates), the
+options that change the output, the current folder (warnings name files relative to it)
+and every file below the project's folders: the inputs given, the folder of cgen.yaml (which
+holds images.lock, the profiles and templates, and every config or patch file a manifest
+may name) and the profiles folder and image lock cgen.yaml names. Output folders and .git
+are left out. A project whose build context lies outside those folders gets no digest, so
+it is always built. The writer keeps the digest beside the state it belongs to and skips
+building only while every generated file is still on disk as cgen wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.errors import CgenError, Location, Problem
+
+if TYPE_CHECKING:
+    from generator.project import Project
+    from generator.writer import Plan
+
+MAX_FILES = 100_000  # beyond this a walk costs more than it saves: build instead
+MAX_BYTES = 512 << 20
+
+
+class _TooLarge(Exception):
+    """The project folders are too large to fingerprint cheaply."""
+
+
+def _walk(root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int]) -> None:
+    """Feed every file below root (names and bytes, links as their targets) into sink."""
+    from generator.project import _manifests_in
+
+    entries: list[tuple[Path, list[str], list[str]]] = []
+    if root.is_file() or root.is_symlink():
+        entries.append((root.parent, [], [root.name]))
+    else:
+        for folder, dirs, names in os.walk(root):
+            here = Path(folder)
+            for d in dirs:
+                if (here / d).resolve() in skip or (here / d / ".cgen" / "state.json").is_file():
+                    # Not read, but a manifest planted there is an error of discovery.
+                    sink.update("\n".join(_manifests_in(here / d)).encode("utf-8", "replace"))
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in (".git", "__pycache__")
+                and (here / d).resolve() not in skip
+                and not (here / d / ".cgen" / "state.json").is_file()
+            )
+            entries.append((here, dirs, sorted(names)))
+    for here, _, names in entries:
+        for name in names:
+            path = here / name
+            budget[0] -= 1
+            sink.update(b"\0f" + str(path).encode("utf-8", "surrogateescape") + b"\0")
+            if path.is_symlink():
+                sink.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
+            elif path.is_file():
+                data = path.read_bytes()
+                budget[1] -= len(data)
+                sink.update(hashlib.sha256(data).digest())
+            if budget[0] < 0 or budget[1] < 0:
+                raise _TooLarge
+
+
+def digest(
+    roots: list[Path], out: Path, *, allow_unpinned: bool, formats: tuple[str, ...] | None
+) -> str | None:
+    """The digest of cgen, the options and every file below roots; None when too large."""
+    from generator.runtime.shipped import profiles_root, templates_root
+
+    sink = hashlib.sha256(b"cgen inputs 1\0")
+    options = (os.getcwd(), str(out.resolve()), allow_unpinned, formats)
+    sink.update(repr(options).encode("utf-8", "surrogateescape"))
+    code = Path(__file__).resolve().parent
+    skip = {out.resolve()}
+    budget = [MAX_FILES, MAX_BYTES]
+    try:
+        for root in sorted({code, profiles_root().resolve(), templates_root().resolve()}):
+            _walk(root, set(), sink, budget)
+        for root in sorted({r.resolve() for r in roots}):
+            sink.update(b"\0root" + str(root).encode("utf-8", "surrogateescape"))
+            if root.exists() or root.is_symlink():
+                _walk(root, skip, sink, budget)
+    except (_TooLarge, OSError):
+        return None
+    return sink.hexdigest()
+
+
+def project_roots(paths: list[Path]) -> tuple[list[Path], Path] | None:
+    """The folders a render of paths reads and its output folder, from cgen.yaml alone;
+    None when cgen.yaml cannot be read (the full load then says why)."""
+    from generator.project import _load_config
+
+    try:
+        config, config_file = _load_config(paths)
+    except CgenError:
+        return None
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    config_dir = config_file.parent if config_file else first
+    roots = [*paths, config_dir, config_dir / config.image_lock]
+    if config.profiles:
+        roots.append(config_dir / config.profiles)
+    return roots, (config_dir / config.out if config.out else Path("out"))
+
+
+def inside(path: Path, roots: list[Path]) -> bool:
+    """Whether path lies below one of roots (so the digest covers it)."""
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(root.resolve()) for root in roots)
+
+
+def encode_warnings(warnings: list[Problem]) -> list[list[object]]:
+    """Warnings as JSON data, to be shown again by a render that builds nothing."""
+    return [
+        [
+            [w.location.path, w.location.line, w.location.column],
+            w.keypath,
+            w.message,
+            [[r.path, r.line, r.column] for r in w.related],
+        ]
+        for w in warnings
+    ]
+
+
+def decode_warnings(data: object) -> list[Problem] | None:
+    """The warnings encode_warnings wrote; None for anything else."""
+    if not isinstance(data, list):
+        return None
+    found: list[Problem] = []
+    try:
+        for where, keypath, message, related in data:
+            found.append(
+                Problem(
+                    Location(str(where[0]), int(where[1]), int(where[2])),
+                    str(keypath),
+                    str(message),
+                    tuple(Location(str(r[0]), int(r[1]), int(r[2])) for r in related),
+                )
+            )
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found
+
+
+def before_load(
+    paths: list[Path], out: Path | None, *, allow_unpinned: bool, formats: tuple[str, ...] | None
+) -> tuple[Path, str | None, list[Path]]:
+    """The output folder and the input digest, taken before anything is loaded (a file
+    changed while loading then differs from its digest next time: built again, never
+    wrongly skipped)."""
+    found = project_roots(paths)
+    if found is None:
+        return out or Path("out"), None, []
+    roots, default_out = found
+    target = out if out is not None else default_out
+    return target, digest(roots, target, allow_unpinned=allow_unpinned, formats=formats), roots
+
+
+def unchanged(out: Path, digest_now: str | None) -> tuple[Plan, list[Problem]] | None:
+    """The plan and warnings of a render that builds nothing: the digest is the one
+    recorded with the state on disk and every generated file is as cgen wrote it."""
+    from generator import writer
+
+    if digest_now is None:
+        return None
+    found = writer.fresh(out, digest_now)
+    if found is None:
+        return None
+    result, data = found
+    warnings = decode_warnings(data)
+    return None if warnings is None else (result, warnings)
+
+
+def record(
+    project: Project, roots: list[Path], digest_now: str | None
+) -> tuple[str, object] | None:
+    """What the writer keeps with the new state; None when the digest cannot cover every
+    input (a build context outside the project's folders)."""
+    from generator.images.checks import build_context
+
+    if digest_now is None:
+        return None
+    for svc in project.services:
+        context = build_context(svc)
+        if context is not None and not inside(context, roots):
+            return None
+    return digest_now, encode_warnings(project.warnings)

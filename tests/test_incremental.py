@@ -1,0 +1,108 @@
+"""A render or check of an unchanged project builds nothing; any change is still caught."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cgen, tree
+
+import generator
+from generator import journal, writer
+
+EXAMPLE = ROOT / "examples" / "shop"
+
+
+def _rendered(tmp_path: Path) -> tuple[Path, Path]:
+    project = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, project)
+    out = tmp_path / "out"
+    first = generator.render([project], out)
+    assert not first.plan.skipped and first.plan.writes
+    return project, out
+
+
+def test_an_unchanged_render_and_check_build_nothing(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    before = tree(out)
+    full = generator.render([project], out, force=True)
+    again = generator.render([project], out)
+    assert again.plan.skipped and not again.plan.changed
+    assert sorted(again.plan.unchanged) == sorted(full.plan.state)
+    assert again.warnings == full.warnings  # shown again, as the full render showed them
+    checked = generator.check([project], out)
+    assert checked.plan.skipped and checked.warnings == full.warnings
+    assert tree(out) == before
+
+
+def test_render_and_check_say_they_built_nothing(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    note = "inputs unchanged since the last render, nothing was built"
+    for command in ("render", "check"):
+        shown = run_cgen([command, str(project), "--out", str(out)], check=True)
+        assert note in shown.stdout, command
+
+
+def test_an_input_change_is_built(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    manifest = project / "shop" / "frontend.yaml"
+    manifest.write_text(manifest.read_text().replace("replicas: 2", "replicas: 5"))
+    changed = generator.render([project], out)
+    assert not changed.plan.skipped and changed.plan.writes
+    generator.check([project], out)
+
+
+def test_a_new_file_in_the_project_is_built(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    extra = (project / "shop" / "email.yaml").read_text().replace("name: email", "name: email2")
+    (project / "shop" / "email2.yaml").write_text(extra)
+    added = generator.render([project], out)
+    assert not added.plan.skipped
+    assert any("email2" in art.path for art in added.plan.writes)
+
+
+def test_a_hand_edit_in_the_output_is_still_caught(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    target = next(p for p in sorted(out.rglob("deployment.yaml")))
+    target.write_text(target.read_text() + "# edited\n")
+    with pytest.raises(generator.CgenError, match="edited by hand"):
+        generator.check([project], out)
+    with pytest.raises(generator.CgenError, match="edited by hand"):
+        generator.render([project], out)
+    forced = generator.render([project], out, force=True)
+    assert not forced.plan.skipped and forced.plan.writes
+    assert generator.render([project], out).plan.skipped
+
+
+def test_a_deleted_output_file_is_written_again(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    before = tree(out)
+    target = next(p for p in sorted(out.rglob("seccomp.json")))
+    target.unlink()
+    with pytest.raises(generator.CgenError, match="not what the manifests produce"):
+        generator.check([project], out)
+    again = generator.render([project], out)
+    assert not again.plan.skipped and again.plan.writes
+    assert tree(out) == before
+
+
+def test_force_builds_and_rewrites(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    forced = generator.render([project], out, force=True)
+    assert not forced.plan.skipped
+
+
+def test_a_record_of_another_state_is_not_trusted(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    state = out / writer.STATE_DIR / "state.json"
+    state.write_text(state.read_text().replace('"version": 1', '"version": 1 '))
+    assert not generator.render([project], out).plan.skipped
+
+
+def test_staged_files_are_synced_one_by_one_without_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal, "_syncfs", lambda fd: False)
+    project, out = _rendered(tmp_path)
+    generator.check([project], out)
