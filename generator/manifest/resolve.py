@@ -40,6 +40,9 @@ class Graph:
     unmanaged_edges: tuple[UnmanagedEdge, ...] = ()
     _by_callee: dict[Key, list[Edge]] = field(default_factory=dict, compare=False, repr=False)
     _by_caller: dict[Key, list[Edge]] = field(default_factory=dict, compare=False, repr=False)
+    _unmanaged_by_caller: dict[Key, list[UnmanagedEdge]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # Each edge is filed once under its caller and once under its callee, so asking
@@ -47,6 +50,8 @@ class Graph:
         for edge in self.edges:
             self._by_callee.setdefault(_key(edge.callee), []).append(edge)
             self._by_caller.setdefault(_key(edge.caller), []).append(edge)
+        for call in self.unmanaged_edges:
+            self._unmanaged_by_caller.setdefault(_key(call.caller), []).append(call)
 
     def callers_of(self, svc: Service) -> list[Edge]:
         """Edges that end at svc, ordered by caller."""
@@ -58,7 +63,7 @@ class Graph:
 
     def unmanaged_calls_of(self, svc: Service) -> list[UnmanagedEdge]:
         """Calls of svc to workloads cgen does not manage, in dependency order."""
-        return [e for e in self.unmanaged_edges if _key(e.caller) == _key(svc)]
+        return list(self._unmanaged_by_caller.get(_key(svc), ()))
 
     def namespaces(self) -> list[str]:
         """Every namespace that holds a service, sorted."""
