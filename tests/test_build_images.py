@@ -45,6 +45,9 @@ BASES = {
     "go-build": ("cgen-test/golang:1.19-bookworm", False),
     "static-runtime": ("distroless/static-debian12:nonroot", True),
 }
+# BuildKit's Dockerfile frontend, pinned in images.lock like the bases. podman does not
+# run a `# syntax=` frontend, so any content stands in for it in the test registry.
+FRONTEND = ("docker/dockerfile:1.7", "static-runtime")
 
 
 @dataclass
@@ -84,6 +87,14 @@ def _publish(world_pub: bh.Containers, reg: bh.Registry, tmp: Path) -> dict[str,
             world_pub.push_index(local, remote) if as_index else world_pub.push(local, remote)
         )
         tar.unlink()
+    path, stand_in = FRONTEND
+    tar = tmp / "frontend.tar"
+    bh.BASES[stand_in]().write(tar)
+    world_pub.import_tar(tar, "localhost/cgen-test/frontend:1")
+    pushed[f"{reg.host}/{path}"] = world_pub.push_index(
+        "localhost/cgen-test/frontend:1", f"{reg.host}/{path}"
+    )
+    tar.unlink()
     return pushed
 
 
@@ -170,8 +181,12 @@ def test_pin_writes_the_digests_the_registry_holds(world: World) -> None:
         "gcr.io/distroless/static-debian12:nonroot": world.pushed[
             f"{reg}/{BASES['static-runtime'][0]}"
         ],
+        f"docker.io/{FRONTEND[0]}": world.pushed[f"{reg}/{FRONTEND[0]}"],
     }
     assert lock == {"version": 1, "images": expected}
+    for runtime in RUNTIMES:
+        first = (world.folder(runtime) / "Dockerfile").read_text().splitlines()[0]
+        assert first == f"# syntax={FRONTEND[0]}@{world.pushed[f'{reg}/{FRONTEND[0]}']}"
     check = run_cgen(["pin", "--check", str(world.project)])
     assert check.returncode == 0, check.stderr
 

@@ -28,8 +28,14 @@ from conftest import ROOT, run_cgen
 sys.path.insert(0, str(ROOT / "tests" / "build"))
 import buildharness as bh
 
+pytestmark = pytest.mark.container
+
 BUILD_REPO = "team/python-build"
 RUNTIME_REPO = "team/python-runtime"
+# BuildKit's Dockerfile frontend (every Dockerfile's `# syntax=` line) is pinned too; the
+# project resolves docker.io through the test registry (registryMirrors).
+FRONTEND = "docker.io/docker/dockerfile:1.7"
+FRONTEND_REPO = "docker/dockerfile:1.7"
 
 
 @dataclass
@@ -64,6 +70,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         try:
             pub.push(f"{BUILD_REPO}:3.11", "build-v1")
             pub.push(f"{RUNTIME_REPO}:3.11", "runtime-v1")
+            pub.push(FRONTEND_REPO, "frontend-v1")
             yield pub
         finally:
             containers.remove_all()
@@ -184,7 +191,9 @@ def front(published: Published) -> Iterator[Front]:
 def _project(folder: Path, host: str) -> Path:
     """A project whose python profile (the user's own) names images on host."""
     folder.mkdir()
-    (folder / "cgen.yaml").write_text("namespace: pin\nprofiles: profiles\n")
+    (folder / "cgen.yaml").write_text(
+        f"namespace: pin\nprofiles: profiles\nregistryMirrors: {{docker.io: '{host}'}}\n"
+    )
     profile = yaml.safe_load((ROOT / "profiles" / "python.yaml").read_text())
     profile["images"] = {
         "build": f"{host}/{BUILD_REPO}:3.11",
@@ -222,6 +231,7 @@ def test_pin_resolves_tags_to_the_pushed_digests(published: Published, tmp_path:
         "images": {
             f"{host}/{BUILD_REPO}:3.11": published.digests[f"{BUILD_REPO}:3.11"],
             f"{host}/{RUNTIME_REPO}:3.11": published.digests[f"{RUNTIME_REPO}:3.11"],
+            FRONTEND: published.digests[FRONTEND_REPO],
         },
     }
     first = (project / "images.lock").read_bytes()
@@ -236,6 +246,8 @@ def test_pin_resolves_tags_to_the_pushed_digests(published: Published, tmp_path:
         f"FROM {host}/{BUILD_REPO}:3.11@{published.digests[f'{BUILD_REPO}:3.11']} AS build"
         in dockerfile
     )
+    frontend = published.digests[FRONTEND_REPO]
+    assert dockerfile.startswith(f"# syntax=docker/dockerfile:1.7@{frontend}\n")
 
 
 def test_pin_check_fails_when_a_tag_moves(published: Published, tmp_path: Path) -> None:
@@ -263,6 +275,13 @@ def test_pin_check_fails_when_a_tag_moves(published: Published, tmp_path: Path) 
     assert repin.returncode == 0 and f"moved {host}/{name}" in repin.stdout
     assert run_cgen(["pin", "--check", str(project)], env=env).returncode == 0
 
+    # The syntax frontend is covered the same way: its tag moves, --check fails.
+    was = published.digests[FRONTEND_REPO]
+    now = published.push(FRONTEND_REPO, "frontend-v2")
+    check = run_cgen(["pin", "--check", str(project)], env=env)
+    assert check.returncode == 1
+    assert f"moved {FRONTEND}: {was} -> {now}" in check.stderr
+
 
 def test_anonymous_bearer_token_flow(published: Published, front: Front, tmp_path: Path) -> None:
     project = _project(tmp_path / "p", front.host)
@@ -272,9 +291,14 @@ def test_anonymous_bearer_token_flow(published: Published, front: Front, tmp_pat
     assert images == {
         f"{front.host}/{BUILD_REPO}:3.11": published.digests[f"{BUILD_REPO}:3.11"],
         f"{front.host}/{RUNTIME_REPO}:3.11": published.digests[f"{RUNTIME_REPO}:3.11"],
+        FRONTEND: published.digests[FRONTEND_REPO],
     }
     scopes = {r["scope"] for r in front.token_requests}
-    assert scopes == {f"repository:{BUILD_REPO}:pull", f"repository:{RUNTIME_REPO}:pull"}
+    assert scopes == {
+        f"repository:{BUILD_REPO}:pull",
+        f"repository:{RUNTIME_REPO}:pull",
+        f"repository:{FRONTEND_REPO.split(':')[0]}:pull",
+    }
     assert all(
         r["service"] == "cgen-test" and r["authorization"] == "" for r in front.token_requests
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from generator.errors import Location, Problem
+from generator.images.frontend import FRONTEND
 from generator.images.lock import ImageLock
 from generator.images.lockfiles_json import check as check_lockfile
 from generator.images.templating import Templates, compile_error
@@ -43,6 +44,19 @@ def unpinned(
                         f"run `cgen pin` (or render with --allow-unpinned)",
                     )
                 )
+    built = [svc for svc in services if svc.runtime in runtimes]
+    if built and lock.pin(FRONTEND) is None:
+        # Once, at the first service: every Dockerfile's `# syntax=` line names it.
+        first = min(built, key=lambda s: (s.doc.path, s.name))
+        problems.append(
+            Problem(
+                first.doc.at("spec.runtime"),
+                "spec.runtime",
+                f"BuildKit's Dockerfile frontend {FRONTEND} (the `# syntax=` line of every "
+                f"Dockerfile) is not in {lock.path}: run `cgen pin` (or render with "
+                "--allow-unpinned)",
+            )
+        )
     return problems
 
 

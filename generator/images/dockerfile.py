@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 
+from generator.images.frontend import FRONTEND, syntax
 from generator.images.lock import mirrored
 from generator.images.templating import Templates, render_template
 from generator.model import Service
@@ -53,6 +54,8 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
     notes = header_lines(svc.source)  # comment() escapes control characters
     if any(project.image_lock.pin(image) is None for image in base_images(project, svc)):
         notes.append("WARNING: rendered with --allow-unpinned; base images are NOT pinned.")
+    if project.image_lock.pin(FRONTEND) is None:
+        notes.append("WARNING: rendered with --allow-unpinned; the syntax frontend is NOT pinned.")
     ports = sorted(
         {f"{p.port}/{p.protocol.lower()}" for p in svc.ports},
         key=lambda s: (int(s.split("/")[0]), s),
@@ -60,6 +63,7 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
     entrypoint = svc.entrypoint or profile.entrypoint
     context = _context_in_project(svc)
     return {
+        "syntax": syntax(project.image_lock),
         "header": comment(notes).rstrip("\n"),
         # Both relative to the project folder, so the bytes do not depend on where cgen runs.
         "lock_path": one_line(project.config.image_lock),

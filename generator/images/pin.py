@@ -6,18 +6,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import UserError
+from generator.images.frontend import FRONTEND
 from generator.images.lock import PinResult, compare, is_pinned, write_lock
 from generator.project import Project
 
 
 def needed_images(project: Project) -> list[str]:
-    """Base images (as the runtime profiles name them) that the services' Dockerfiles use."""
+    """Base images (as the runtime profiles name them) that the services' Dockerfiles use,
+    and the BuildKit frontend their `# syntax=` line names."""
     images = {
         image
         for svc in project.graph.services
         if not svc.prebuilt
         for image in (project.runtime(svc).build_image, project.runtime(svc).runtime_image)
     }
+    if images:
+        images.add(FRONTEND)
     return sorted(image for image in images if not is_pinned(image))
 
 
