@@ -201,10 +201,21 @@ def kind_of(path: Path) -> str:
     return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
 
 
-def check_parents(out: Path, rel: str) -> None:
+def _kind_in(out: Path, rel: str, kinds: dict[str, str] | None) -> str:
+    """kind_of(out / rel), looked up once per folder when kinds caches it (a folder above
+    thousands of files is checked once, not once per file)."""
+    if kinds is None:
+        return kind_of(out / rel)
+    found = kinds.get(rel)
+    if found is None:
+        found = kinds[rel] = kind_of(out / rel)
+    return found
+
+
+def check_parents(out: Path, rel: str, kinds: dict[str, str] | None = None) -> None:
     """Refuse a link anywhere above rel inside out/: names never steer a path elsewhere."""
     for folder in reversed(folders_of(rel)[:-1]):
-        if kind_of(out / folder) == "link":
+        if _kind_in(out, folder, kinds) == "link":
             where = "out of" if not (out / folder).resolve().is_relative_to(out.resolve()) else "in"
             raise OutputError(
                 f"refusing to follow a link {where} the output folder: {rel} "
@@ -216,9 +227,10 @@ def obstacles(out: Path, writes: list[str], deletes: list[str]) -> list[str]:
     """Folders where a file goes, and files where a folder goes, that the deletes do not clear."""
     gone = set(deletes)
     found: list[str] = []
+    kinds: dict[str, str] = {}  # nothing here changes the tree: each folder is looked at once
     for rel in writes:
         for folder in reversed(folders_of(rel)[:-1]):
-            if kind_of(out / folder) not in ("dir", "missing") and folder not in gone:
+            if _kind_in(out, folder, kinds) not in ("dir", "missing") and folder not in gone:
                 found.append(f"{folder} (a file stands where cgen needs a folder for {rel})")
         if kind_of(out / rel) == "dir":
             inside = [

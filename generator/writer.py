@@ -105,11 +105,11 @@ def pending(out: Path) -> bool:
     return os.path.lexists(_state_dir(out) / "journal.json")
 
 
-def _inside(out: Path, rel: str) -> Path:
+def _inside(out: Path, rel: str, kinds: dict[str, str] | None = None) -> Path:
     reason = unsafe_reason(rel)
     if reason:
         raise OutputError(f"refusing to write outside the output folder: {reason}")
-    check_parents(out, rel)
+    check_parents(out, rel, kinds)
     return out / rel
 
 
@@ -150,10 +150,11 @@ def plan(out: Path, artifacts: list[Artifact], *, force: bool = False) -> Plan:
     """Compare artifacts with the output folder and its recorded state."""
     old = read_state(out, force=force)
     result = Plan(out)
+    kinds: dict[str, str] = {}  # the lock is held and nothing is written while planning
     for art in artifacts:
         data = art.content.encode("utf-8")
         result.state[art.path] = sha256(data)
-        current = _read(_inside(out, art.path))
+        current = _read(_inside(out, art.path, kinds))
         if current == data:
             result.unchanged.append(art.path)
         elif current is None:
@@ -166,7 +167,7 @@ def plan(out: Path, artifacts: list[Artifact], *, force: bool = False) -> Plan:
                 result.edited.append(art.path)
             result.writes.append(art)
     for rel in sorted(set(old) - set(result.state)):
-        kind = kind_of(_inside(out, rel))
+        kind = kind_of(_inside(out, rel, kinds))
         if kind in ("missing", "dir"):
             continue  # gone, or a folder now: not a file cgen wrote, so never removed
         current = _read(out / rel)
@@ -312,9 +313,10 @@ def fresh(out: Path, digest: str) -> tuple[Plan, object] | None:
         files, problems = parse_state(state)
         if problems:
             return None
+        kinds: dict[str, str] = {}
         try:
             for rel, recorded in files.items():
-                current = _read(_inside(out, rel))
+                current = _read(_inside(out, rel, kinds))
                 if current is None or sha256(current) != recorded:
                     return None  # deleted or edited by hand: build, and say so
         except OutputError:
