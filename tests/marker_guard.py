@@ -24,7 +24,7 @@ from oracle_base import AUDIT_EVENT
 # their package name instead (tests/oracle_base.py).
 MARKER_OF_TOOL = {
     **dict.fromkeys(
-        ("checkov", "hadolint", "nca", "hcl2json", "kubectl", "kustomize", "actionlint"),
+        ("checkov", "hadolint", "nca", "hcl2json", "kubectl", "kustomize", "actionlint", "zizmor"),
         "oracle",
     ),
     **dict.fromkeys(("kubernetes-validate", "python-hcl2", "terraform", "kubeconform"), "oracle"),
