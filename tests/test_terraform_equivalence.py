@@ -139,14 +139,14 @@ def test_terraform_equals_yaml(source: Path, tmp_path: Path) -> None:
     # HashiCorp's parser starts a node process per call (about a second): it reads the
     # files together, which the globally unique names allow. A file with an unbalanced
     # brace would nest the next file's resources and fail the comparison below.
-    found: list[tuple[str, str, dict[str, Any]]] = []
+    together: list[tuple[str, str, dict[str, Any]]] = []
     for number, batch in enumerate(_batches(tf_files)):
         combined = tmp_path / f"batch-{number}.tf"
         combined.write_text("".join(p.read_text(encoding="utf-8") for p in batch), "utf-8")
-        found += tf_convert.resources(oracles.hcl2json(combined), "hcl2json")
+        together += tf_convert.resources(oracles.hcl2json(combined), "hcl2json")
     expected = {_key(obj): obj for f in all_folders for obj in f.objects.values()}
-    _assert_same(_objects(found), expected, "hcl2json")
-    assert sorted(name for _, name, _ in found) == sorted(names)
+    _assert_same(_objects(together), expected, "hcl2json")
+    assert sorted(name for _, name, _ in together) == sorted(names)
 
 
 @pytest.mark.parametrize("parser", sorted(PARSERS))
