@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,13 @@ def run_cgen(
 def _in_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     from generator.cli import main
 
+    # What `python -m generator` sees, so usage messages name the program the same way.
+    as_main = types.ModuleType("__main__")
+    as_main.__package__ = "generator"
     stdout, stderr = io.StringIO(), io.StringIO()
-    saved_argv, saved_cwd, code = sys.argv, Path.cwd(), 0
-    sys.argv = argv
+    saved_argv, saved_main, saved_cwd, code = sys.argv, sys.modules["__main__"], Path.cwd(), 0
+    sys.argv = [str(ROOT / "generator" / "__main__.py"), *argv[1:]]
+    sys.modules["__main__"] = as_main
     try:
         os.chdir(cwd)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -99,7 +104,7 @@ def _in_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         stderr.write(traceback.format_exc())
         code = 1
     finally:
-        sys.argv = saved_argv
+        sys.argv, sys.modules["__main__"] = saved_argv, saved_main
         os.chdir(saved_cwd)
     return subprocess.CompletedProcess(argv, code, stdout.getvalue(), stderr.getvalue())
 
