@@ -38,8 +38,8 @@ class Finding:
 
 def control_character(text: str) -> str | None:
     """The first character no Dockerfile line may hold (controls, bidi and line separators)."""
-    if text.isprintable():  # no character of those categories (the common case, in C)
-        return None
+    if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
+        return None  # no character of those categories (the common case, found in C)
     for char in text:
         if char in "\n\t" or char.isprintable():
             continue
