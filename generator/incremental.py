@@ -60,7 +60,7 @@ def _walk(root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int]) -
             sink.update(b"\0f" + str(path).encode("utf-8", "surrogateescape") + b"\0")
             if path.is_symlink():
                 sink.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
-            elif path.is_file():
+            if path.is_file():  # through a link too: what a reader of the path gets
                 data = path.read_bytes()
                 budget[1] -= len(data)
                 sink.update(hashlib.sha256(data).digest())

@@ -106,3 +106,17 @@ def test_staged_files_are_synced_one_by_one_without_syncfs(
     monkeypatch.setattr(journal, "_syncfs", lambda fd: False)
     project, out = _rendered(tmp_path)
     generator.check([project], out)
+
+
+def test_a_change_behind_a_linked_manifest_is_built(tmp_path: Path) -> None:
+    project, out = _rendered(tmp_path)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    manifest = project / "shop" / "frontend.yaml"
+    elsewhere.write_text(manifest.read_text())
+    manifest.unlink()
+    manifest.symlink_to(elsewhere)
+    generator.render([project], out)
+    assert generator.render([project], out).plan.skipped
+    elsewhere.write_text(elsewhere.read_text().replace("replicas: 2", "replicas: 5"))
+    changed = generator.render([project], out)
+    assert not changed.plan.skipped and changed.plan.writes
