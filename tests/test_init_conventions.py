@@ -29,3 +29,15 @@ def test_pre_commit_hooks_run_real_commands(tmp_path: Path) -> None:
         out = ["--out", str(tmp_path / "out")] if command == "check" else []
         proc = run_cgen([command, "examples/shop", *out])
         assert proc.returncode == 0, proc.stderr
+
+
+def test_the_documented_ci_jobs_and_hooks_are_valid_yaml() -> None:
+    text = (ROOT / "docs" / "adopt.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    assert len(blocks) >= 3
+    for block in blocks:
+        assert yaml.safe_load(block) is not None
+    github = next(yaml.safe_load(b) for b in blocks if "jobs" in b)
+    steps = github["jobs"]["cgen"]["steps"]
+    runs = "\n".join(str(s.get("run", "")) for s in steps)
+    assert "cgen check" in runs and "cgen diff" in runs

@@ -61,20 +61,20 @@ def guess_runtime(image: str, command: list[str], notes: Notes, where: Any) -> s
 
 def _probe(probe: dict[str, Any], port_name: PortName) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
-    if "httpGet" in probe:
+    if probe.get("httpGet"):
         http = probe["httpGet"]
         port = port_name(http.get("port"))
         if port is None:
             return None
         out["http"] = {"path": str(http.get("path", "/")), "port": port}
-    elif "grpc" in probe:
+    elif probe.get("grpc"):
         port = port_name(probe["grpc"].get("port"))
         if port is None:
             return None
         out["grpc"] = {"port": port}
         if probe["grpc"].get("service"):
             out["grpc"]["service"] = str(probe["grpc"]["service"])
-    elif "tcpSocket" in probe:
+    elif probe.get("tcpSocket"):
         port = port_name(probe["tcpSocket"].get("port"))
         if port is None:
             return None
@@ -100,7 +100,7 @@ def probes(
             notes.add("unsupported", f"{kind} probe (exec, or a port it does not declare)", where)
         else:
             found[kind] = converted
-            if "httpHeaders" in probe.get("httpGet", {}):
+            if "httpHeaders" in (probe.get("httpGet") or {}):
                 notes.add("unsupported", f"{kind} probe's HTTP headers", where)
     return found
 
@@ -139,7 +139,7 @@ def env(
         source = item.get("valueFrom") or {}
         if "value" in item or not source:
             value = str(item.get("value", ""))
-        elif "configMapKeyRef" in source:
+        elif source.get("configMapKeyRef"):
             ref = source["configMapKeyRef"]
             data = config_maps.get((obj.namespace, str(ref.get("name"))), {})
             if str(ref.get("key")) not in data:
@@ -151,7 +151,7 @@ def env(
                 continue
             value = data[str(ref.get("key"))]
             notes.add("inferred", f"env {name} copied from ConfigMap {ref.get('name')}", where)
-        elif "secretKeyRef" in source:
+        elif source.get("secretKeyRef"):
             ref = source["secretKeyRef"]
             path = f"{_secret_mount(str(ref.get('name')), secret_mounts)}/{ref.get('key')}"
             notes.add(
@@ -184,11 +184,11 @@ def _env_from(
 ) -> None:
     for i, item in enumerate(container.get("envFrom") or []):
         where = obj.at(f"{at}.envFrom[{i}]")
-        if "secretRef" in item:
+        if item.get("secretRef"):
             secret = str(item["secretRef"].get("name"))
             path = _secret_mount(secret, secret_mounts)
             notes.add("dropped", f"envFrom Secret {secret}: now files below {path}", where)
-        elif "configMapRef" in item:
+        elif item.get("configMapRef"):
             cm = str(item["configMapRef"].get("name"))
             data = config_maps.get((obj.namespace, cm))
             if data is None:

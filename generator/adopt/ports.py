@@ -73,8 +73,10 @@ def _add(ports: Ports, number: int, protocol: str, names: list[Any]) -> dict[str
 def _service_ports(ports: Ports, obj: KObject, svc: KObject, notes: Notes) -> None:
     """The ports of one Service that selects the workload."""
     for i, entry in enumerate((svc.body.get("spec") or {}).get("ports") or []):
-        target = entry.get("targetPort", entry.get("port"))
-        protocol = str(entry.get("protocol", "TCP"))
+        target = entry.get("targetPort") or entry.get("port")
+        protocol = str(entry.get("protocol") or "TCP")
+        if not isinstance(target, int | str):
+            continue
         if isinstance(target, str) and not target.isdigit():
             found = [n for (n, _), p in ports.by_number.items() if target in (p["name"], p["_k8s"])]
             if not found:

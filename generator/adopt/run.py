@@ -14,7 +14,8 @@ from generator.adopt.manifest import build_spec, manifest_text
 from generator.adopt.notes import Note, Notes
 from generator.adopt.policies import NAME_LABEL, Pod, Policies
 from generator.adopt.ports import own_headless, workload_ports
-from generator.errors import UsageError, UserError
+from generator.adopt.shape import shape_problems
+from generator.errors import ManifestError, UsageError, UserError
 from generator.loader import display_path
 from generator.runtime.profiles import ProfileSet
 
@@ -112,6 +113,8 @@ def convert(
 ) -> tuple[dict[str, str], list[Note], int]:
     """Manifests (relative path -> text) for every workload, and the notes."""
     objects = check_kinds(objects, skip_unknown)
+    if problems := shape_problems(objects):
+        raise ManifestError(problems=problems)
     services = [o for o in objects if o.kind == "Service"]
     cms = _config_maps(objects)
     built = [

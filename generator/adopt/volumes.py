@@ -45,9 +45,9 @@ def mounts(
         elif "emptyDir" in volume:
             writable.append(path)
         elif "secret" in volume:
-            secret_mounts[str(volume["secret"].get("secretName"))] = path
+            secret_mounts[str((volume["secret"] or {}).get("secretName"))] = path
         elif "configMap" in volume:
-            cm = str(volume["configMap"].get("name"))
+            cm = str((volume["configMap"] or {}).get("name"))
             data = config_maps.get((obj.namespace, cm))
             if data is None:
                 notes.add("unsupported", f"volume {name}: ConfigMap {cm} not in the input", where)
