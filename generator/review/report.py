@@ -60,12 +60,13 @@ def _groups(changes: list[Change]) -> Iterator[list[Change]]:
 
 
 def _summary(diff: PrivilegeDiff) -> str:
-    widened = sum(c.widens for c in diff.changes)
-    narrowed = len(diff.changes) - widened
+    """The verdict, counting report rows (a service's baseline syscalls are one row)."""
     if not diff.changes:
         return "No privilege changed."
+    groups = list(_groups(diff.changes))
+    widened = sum(g[0].widens for g in groups)
     verdict = "Privilege widened" if widened else "Nothing widened"
-    return f"{verdict}: {widened} widening, {narrowed} narrowing change(s)."
+    return f"{verdict}: {widened} widening, {len(groups) - widened} narrowing change(s)."
 
 
 def markdown(diff: PrivilegeDiff) -> str:
