@@ -10,14 +10,19 @@ from conftest import run_cgen
 
 import generator
 
-# Project files of each runtime, with the lock files its build restores from.
+# Project files of each runtime, with the smallest lock file that locks what it names.
+NPM_LOCK = '{"name": "x", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "x"}}}'
+NUGET_LOCK = '{"version": 1, "dependencies": {"net8.0": {}, "net8.0/linux-x64": {}}}'
 SOURCES = {
-    "python": {"pyproject.toml": "[project]\nname = 'x'\n", "requirements.txt": "x==1 \\\n"},
-    "node": {"package.json": "{}\n", "package-lock.json": "{}\n"},
-    "go": {"go.mod": "module example.com/x\n", "go.sum": ""},
-    "dotnet": {"x.csproj": "<Project/>\n", "packages.lock.json": "{}\n"},
+    "python": {"pyproject.toml": "[project]\nname = 'x'\n", "requirements.txt": "# no packages\n"},
+    "node": {"package.json": '{"name": "x"}\n', "package-lock.json": NPM_LOCK + "\n"},
+    "go": {"go.mod": "module example.com/x\n\ngo 1.22\n", "go.sum": ""},
+    "dotnet": {"x.csproj": "<Project/>\n", "packages.lock.json": NUGET_LOCK + "\n"},
     "java": {"pom.xml": "<project/>\n", ".mvn/checksums/checksums-central.sha512": ""},
-    "static": {"Cargo.toml": "[package]\n", "Cargo.lock": ""},
+    "static": {
+        "Cargo.toml": '[package]\nname = "x"\nversion = "0.1.0"\n',
+        "Cargo.lock": 'version = 3\n\n[[package]]\nname = "x"\nversion = "0.1.0"\n',
+    },
 }
 
 
