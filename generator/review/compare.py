@@ -12,7 +12,12 @@ from generator.workload.podsecurity import LEVELS
 
 Direction = Literal["widened", "narrowed", "changed"]
 # A value fact missing on one side is compared with what cgen does without it.
-_DEFAULT_VALUES: dict[str, str] = {"pod-security": "restricted", "seccomp-mode": "enforce"}
+_DEFAULT_VALUES: dict[str, str] = {
+    "pod-security": "restricted",
+    "seccomp-mode": "enforce",
+    "exposure": "ClusterIP",
+}
+_EXPOSURES = ("ClusterIP", "NodePort", "LoadBalancer")
 _SECCOMP_MODES = ("enforce", "audit")
 
 
@@ -42,6 +47,9 @@ def _value_direction(category: Category, before: str, after: str) -> Direction:
     if category == "seccomp-mode":
         wider = _SECCOMP_MODES.index(after) > _SECCOMP_MODES.index(before)
         return "widened" if wider else "narrowed"
+    if category == "exposure":
+        old, new = (_EXPOSURES.index(v.split(" ")[0]) for v in (before, after))
+        return "widened" if new > old else "narrowed" if new < old else "changed"
     return "changed"  # an image: other bytes run with the same privileges
 
 

@@ -28,6 +28,7 @@ Category = Literal[
     "writable",
     "persistent",
     "seccomp-mode",
+    "exposure",
     "image",
     "pod-security",
 ]
@@ -41,6 +42,7 @@ CATEGORIES: tuple[Category, ...] = (
     "writable",
     "persistent",
     "seccomp-mode",
+    "exposure",
     "image",
     "pod-security",
 )
@@ -147,6 +149,11 @@ def project_facts(project: Project) -> dict[Key, Fact]:
                 project, container_service(svc, container), f"{subject} ({container.name})"
             )
         facts += _images(project, svc)
+        if svc.exposure is not None and svc.exposure.type != "ClusterIP":
+            ranges = ", ".join(svc.exposure.source_ranges)
+            value = svc.exposure.type + (f" from {ranges}" if ranges else "")
+            where = svc.doc.at("spec.service")
+            facts.append(Fact("exposure", subject, "Service", value, where))
     for namespace, services in sorted(by_namespace.items()):
         level, _ = namespace_level(services)
         facts.append(Fact("pod-security", namespace, "level", level, None))

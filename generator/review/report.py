@@ -19,6 +19,7 @@ TITLES = {
     "writable": "Writable paths",
     "persistent": "Persistent paths",
     "seccomp-mode": "Seccomp mode",
+    "exposure": "Exposure outside the cluster (Service type)",
     "image": "Image digests",
     "pod-security": "Pod Security level per namespace",
 }
