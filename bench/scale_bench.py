@@ -66,6 +66,26 @@ def _row(label: str, cpu: float, wall: float, note: str = "") -> None:
     print(f"  {label:<34} {cpu:8.2f} s CPU {wall:8.2f} s wall  {note}", flush=True)
 
 
+FLOOR = """
+import sys, yaml
+from pathlib import Path
+project, out, copy = map(Path, sys.argv[1:])
+for path in sorted(project.glob("*.yaml")):
+    yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+for path in sorted(out.rglob("*")):
+    if path.is_file() and ".cgen" not in path.parts:
+        target = copy / path.relative_to(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+"""
+
+
+def floor(project: Path, out: Path, copy: Path) -> tuple[float, float]:
+    """CPU of the issue's floor: a pure-Python yaml.safe_load of the manifests plus
+    writing the same output bytes plainly."""
+    return _cpu([sys.executable, "-c", FLOOR, str(project), str(out), str(copy)])
+
+
 def measure(tmp: Path, count: int) -> float:
     """Print full, no-change and check figures for count services; return the full CPU."""
     project, out = tmp / f"p{count}", tmp / f"out{count}"
@@ -75,6 +95,8 @@ def measure(tmp: Path, count: int) -> float:
     full = _cpu(_cgen("render", *args))
     files = sum(1 for p in out.rglob("*") if p.is_file())
     _row("render, new output", *full, f"{files} files")
+    base = floor(project, out, tmp / f"copy{count}")
+    _row("floor: safe_load + plain writes", *base, f"full render = {full[0] / base[0]:.1f}x")
     same = _cpu(_cgen("render", *args))
     _row("render, nothing changed", *same, f"{same[0] / full[0]:.2f}x full")
     check = _cpu(_cgen("check", *args))
