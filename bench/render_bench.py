@@ -1,7 +1,8 @@
 """Print how long cgen takes: start-up, one small render, and a large synthetic project.
 
 Run from the repository root: `python bench/render_bench.py [--services N]`. Figures are
-medians of several runs in fresh processes (what a user or CI waits for).
+medians of several runs in fresh processes (what a user or CI waits for). How the cost
+grows with the number of services, in CPU seconds: bench/scale_bench.py.
 """
 
 from __future__ import annotations
