@@ -219,7 +219,9 @@ def _has_tf(folder: Path) -> bool:
 def import_(
     sources: Annotated[
         list[Path] | None,
-        typer.Argument(help="Kubernetes YAML files or folders.", show_default=False),
+        typer.Argument(
+            help="Kubernetes YAML or Terraform (.tf) files or folders.", show_default=False
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the manifests.")] = Path(
         "services"
