@@ -169,7 +169,10 @@ def unchanged(out: Path, digest_now: str | None) -> tuple[Plan, list[Problem]] |
 
     if digest_now is None:
         return None
-    found = writer.fresh(out, digest_now)
+    try:
+        found = writer.fresh(out, digest_now)
+    except CgenError:  # the full path reports it, in its own order
+        return None
     if found is None:
         return None
     result, data = found
