@@ -50,7 +50,7 @@ def text() -> str:
         "# (Debian 12 libseccomp2); do not edit by hand. x32: x86_64 numbers | 0x40000000.",
     ]
     for audit, numbers in table().items():
-        lines.append(f"\"{audit}\":  # {ARCHES[audit].lower()}")
+        lines.append(f'"{audit}":  # {ARCHES[audit].lower()}')
         lines.extend(f"  {nr}: {name}" for nr, name in sorted(numbers.items()))
     return "\n".join(lines) + "\n"
 

@@ -217,8 +217,10 @@ def _env(tmp: Path, config: dict[str, object] | None = None) -> dict[str, str]:
     return {"DOCKER_CONFIG": str(folder)}
 
 
-def _lock(project: Path) -> dict[str, object]:
-    return dict(yaml.safe_load((project / "images.lock").read_text()))
+def _lock(project: Path) -> dict[str, dict[str, str]]:
+    data = yaml.safe_load((project / "images.lock").read_text())
+    assert isinstance(data, dict) and isinstance(data.get("images"), dict)
+    return {"images": {str(k): str(v) for k, v in data["images"].items()}}
 
 
 def test_pin_resolves_tags_to_the_pushed_digests(published: Published, tmp_path: Path) -> None:
