@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import fcntl
+import hmac
 import json
 import os
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import OutputError
+from generator.incremental import record_mac
 from generator.journal import (
     STATE_DIR,
     Journal,
@@ -310,6 +312,10 @@ def fresh(out: Path, digest: str) -> tuple[Plan, object] | None:
             return None
         if loaded.get("state") != sha256(state):
             return None  # the record belongs to another render's state
+        if not hmac.compare_digest(
+            str(loaded.get("mac", "")), record_mac(digest, sha256(state)) or "-"
+        ):
+            return None  # made elsewhere, or forged: never trusted to skip a build
         files, problems = parse_state(state)
         if problems:
             return None
@@ -331,7 +337,12 @@ def _record(out: Path, result: Plan, inputs: tuple[str, object] | None) -> None:
         remove(path)
         return
     digest, data = inputs
-    body = {"digest": digest, "state": sha256(encode_state(result.state)), "data": data}
+    state = sha256(encode_state(result.state))
+    mac = record_mac(digest, state, create=True)
+    if mac is None:  # no private place for the key: keep no record, always build
+        remove(path)
+        return
+    body = {"digest": digest, "state": state, "data": data, "mac": mac}
     write_file(path, (json.dumps(body, sort_keys=True) + "\n").encode("utf-8"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -120,3 +122,39 @@ def test_a_change_behind_a_linked_manifest_is_built(tmp_path: Path) -> None:
     elsewhere.write_text(elsewhere.read_text().replace("replicas: 2", "replicas: 5"))
     changed = generator.render([project], out)
     assert not changed.plan.skipped and changed.plan.writes
+
+
+def test_a_record_made_on_another_machine_never_skips_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "here"))
+    project, out = _rendered(tmp_path)
+    assert generator.render([project], out).plan.skipped
+    # A fresh clone in CI, or another user: the record's key is not there.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
+    assert not generator.check([project], out).plan.skipped
+    assert not generator.render([project], out).plan.skipped
+
+
+def test_a_forged_record_cannot_hide_an_edit_from_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project, out = _rendered(tmp_path)
+    # Someone widens a policy by hand and rewrites state.json and inputs.json to match:
+    # every hash agrees, but without the key the record is not trusted and check builds.
+    policy = out / "shop" / "frontend" / "networkpolicy.yaml"
+    policy.write_text(policy.read_text().replace("port: 8080", "port: 1"), encoding="utf-8")
+    state_path = out / ".cgen" / "state.json"
+    state = json.loads(state_path.read_text())
+    state["files"]["shop/frontend/networkpolicy.yaml"] = hashlib.sha256(
+        policy.read_bytes()
+    ).hexdigest()
+    state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    record_path = out / ".cgen" / "inputs.json"
+    record = json.loads(record_path.read_text())
+    record["state"] = hashlib.sha256(state_path.read_bytes()).hexdigest()
+    record["mac"] = "0" * 64
+    record_path.write_text(json.dumps(record, sort_keys=True) + "\n")
+    with pytest.raises(generator.CheckFailed):
+        generator.check([project], out)
