@@ -25,6 +25,10 @@ _PLAIN_TAGS = frozenset(
 )
 
 
+class _Unsure(Exception):
+    """libyaml's reading may differ from the reference here: read the text again."""
+
+
 class _Refused(Exception):
     """A located problem that ends the reading of one file."""
 
@@ -86,6 +90,12 @@ else:
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+
+        def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+            node = super().compose_scalar_node(anchor)
+            if node.value == "" and not node.style:
+                raise _Unsure  # libyaml may place an empty plain value's mark elsewhere
+            return node
 
     _FastLoader = _CLoader
 
@@ -223,9 +233,12 @@ def load_documents(path: Path, display: str) -> tuple[list[Document], list[Probl
 
 def parse(text: str, display: str) -> tuple[list[Document], list[Problem]]:
     """Parse YAML text into documents; every parser failure becomes a located problem."""
-    if _FastLoader is not None:
-        # libyaml words its errors differently: a text it does not take cleanly is read
-        # again by the pure-Python loader, whose messages (and marks) are the reference.
+    # libyaml words its errors differently, and reads a few texts otherwise than PyYAML (a
+    # tab between tokens, a ? inside a plain scalar in a flow collection, a byte order mark
+    # past the start, the mark of an empty value): such texts, and any text libyaml does
+    # not take cleanly, are read by the pure-Python loader, whose messages and marks are
+    # the reference.
+    if _FastLoader is not None and not any(c in text for c in ("\t", "?", "\ufeff")):
         try:
             docs, problems = _parse(_FastLoader, text, display)
         except Exception:  # any failure is reported by the reference loader
