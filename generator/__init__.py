@@ -12,7 +12,12 @@ The library, by domain:
   workload/    Deployment/Service/ServiceAccount/PDB builders, pod security
   terraform/   the HCL writer and the Kubernetes-object -> HCL converter
   runtime/     runtime profiles (data) and where cgen's shipped files are
-  layout, compose, serialize, writer   where artifacts go, the build, bytes, the output folder
+  supply/      signature policies (Kyverno, policy-controller) and the CI workflow
+  adopt/       cgen import: manifests from Kubernetes YAML, a live cluster or Terraform
+  review/      cgen diff: the privilege diff between two states of the manifests
+  scaffold/    cgen init: a manifest from a service's source folder
+  layout, compose, serialize   where artifacts go, the build, the bytes of each file
+  output/      the only code that touches the output folder: journaled writer, state, no-change path
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import incremental, writer
 from generator.errors import CgenError, CheckFailed, Problem, UserError
+from generator.output import incremental, writer
 from generator.project import Project, load_project
 from generator.serialize import Artifact
 

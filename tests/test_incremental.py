@@ -11,7 +11,8 @@ import pytest
 from conftest import ROOT, run_cgen, tree
 
 import generator
-from generator import journal, writer
+from generator.errors import CheckFailed
+from generator.output import journal, writer
 
 EXAMPLE = ROOT / "examples" / "shop"
 
@@ -156,5 +157,5 @@ def test_a_forged_record_cannot_hide_an_edit_from_check(
     record["state"] = hashlib.sha256(state_path.read_bytes()).hexdigest()
     record["mac"] = "0" * 64
     record_path.write_text(json.dumps(record, sort_keys=True) + "\n")
-    with pytest.raises(generator.CheckFailed):
+    with pytest.raises(CheckFailed):
         generator.check([project], out)

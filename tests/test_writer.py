@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, tree
 
 import generator
-from generator import writer
+from generator.output import writer
 
 EXAMPLE = ROOT / "examples" / "shop"
 

@@ -152,6 +152,6 @@ def compare(lock: ImageLock, digests: dict[str, str]) -> PinResult:
 
 def write_lock(path: Path, digests: dict[str, str]) -> None:
     """Write images.lock atomically (a crash leaves the old file or the new one)."""
-    from generator.writer import write_text_atomic
+    from generator.output.writer import write_text_atomic
 
     write_text_atomic(path, render_lock(digests))

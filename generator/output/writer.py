@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import OutputError
-from generator.incremental import record_mac
-from generator.journal import (
+from generator.output.journal import (
     STATE_DIR,
     Journal,
     check_parents,
@@ -51,7 +50,8 @@ from generator.journal import (
     unsafe_reason,
     write_file,
 )
-from generator.journal import apply_journal as _apply_journal
+from generator.output.journal import apply_journal as _apply_journal
+from generator.output.records import record_mac
 from generator.serialize import Artifact
 
 __all__ = [

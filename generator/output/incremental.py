@@ -13,17 +13,15 @@ building only while every generated file is still on disk as cgen wrote it.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import CgenError, Location, Problem
 
 if TYPE_CHECKING:
+    from generator.output.writer import Plan
     from generator.project import Project
-    from generator.writer import Plan
 
 MAX_FILES = 100_000  # beyond this a walk costs more than it saves: build instead
 MAX_BYTES = 512 << 20
@@ -167,7 +165,7 @@ def before_load(
 def unchanged(out: Path, digest_now: str | None) -> tuple[Plan, list[Problem]] | None:
     """The plan and warnings of a render that builds nothing: the digest is the one
     recorded with the state on disk and every generated file is as cgen wrote it."""
-    from generator import writer
+    from generator.output import writer
 
     if digest_now is None:
         return None
@@ -196,38 +194,3 @@ def record(
         if context is not None and not inside(context, roots):
             return None
     return digest_now, encode_warnings(project.warnings)
-
-
-KEY_FILE = "inputs.key"
-
-
-def _key_path() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "cgen" / KEY_FILE
-
-
-def record_mac(digest: str, state: str, *, create: bool = False) -> str | None:
-    """An HMAC of a record under a key that never leaves this machine's user cache.
-
-    inputs.json lets a render or check skip building, so it must not be forgeable: one
-    committed to a repository, or written by anyone without the key, never matches, and
-    cgen builds (and checks) everything. None when there is no key (and create is off, or
-    the cache cannot be written).
-    """
-    path = _key_path()
-    try:
-        key = path.read_bytes()
-    except OSError:
-        if not create:
-            return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-            key = path.read_bytes()
-        except OSError:
-            return None
-    if len(key) < 32:
-        return None
-    return hmac.new(key, f"{digest}\0{state}".encode(), hashlib.sha256).hexdigest()

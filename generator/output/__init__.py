@@ -1,0 +1,1 @@
+"""The output folder: the journaled writer, its state files, and the no-change fast path."""
