@@ -86,18 +86,54 @@ def _skipped(skipped: bool) -> str:
     return "; inputs unchanged since the last render, nothing was built" if skipped else ""
 
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 @app.command()
-def validate(paths: Paths) -> None:
+def validate(paths: Paths, as_json: AsJson = False) -> None:
     """Run every check on the manifests; write nothing."""
-    _warn(generator.validate(paths))
-    typer.echo("ok")
+    if not as_json:
+        _warn(generator.validate(paths))
+        typer.echo("ok")
+        return
+    try:
+        warnings = generator.validate(paths)
+    except ManifestError as exc:
+        _print_json({"ok": False, "problems": [p.as_dict() for p in exc.problems], "warnings": []})
+        raise typer.Exit(exc.exit_code) from None
+    _print_json({"ok": True, "problems": [], "warnings": [w.as_dict() for w in warnings]})
 
 
 @app.command()
 def check(
-    paths: Paths, out: Out = None, allow_unpinned: Unpinned = False, formats: Formats = None
+    paths: Paths,
+    out: Out = None,
+    allow_unpinned: Unpinned = False,
+    formats: Formats = None,
+    as_json: AsJson = False,
 ) -> None:
     """CI gate: exit 1 with a unified diff when the output is stale or edited by hand."""
+    if as_json:
+        try:
+            report = generator.check(
+                paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats)
+            )
+        except CheckFailed as exc:
+            _print_json({"upToDate": False, "summary": exc.summary, "diff": exc.diff})
+            raise typer.Exit(exc.exit_code) from None
+        _print_json(
+            {
+                "upToDate": True,
+                "out": str(report.out),
+                "files": len(report.plan.unchanged),
+                "warnings": [w.as_dict() for w in report.warnings],
+            }
+        )
+        return
     report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats))
     _warn(report.warnings)
     typer.echo(
@@ -118,7 +154,9 @@ EXIT_DENIED = 3
 @app.command()
 def graph(
     paths: Paths,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="mermaid, dot or table.")] = "mermaid",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mermaid, dot, table or json.")
+    ] = "mermaid",
     dns: Annotated[bool, typer.Option(help="Include the cluster DNS flows.")] = True,
 ) -> None:
     """Print the allowed connectivity: Mermaid (for pull requests), DOT or a table."""
@@ -132,13 +170,17 @@ def explain(
         str, typer.Argument(help="Who receives, optionally :PORT (8080, grpc, 53/udp).")
     ],
     paths: Paths,
+    as_json: AsJson = False,
 ) -> None:
     """Say whether SRC may open a connection to DST[:PORT], and which manifest lines allow it.
 
     Exit status: 0 allowed, 3 denied, 1 on errors.
     """
     verdict = generator.explain(paths, src, dst)
-    typer.echo(verdict.text(), nl=False)
+    if as_json:
+        _print_json(verdict.as_dict())
+    else:
+        typer.echo(verdict.text(), nl=False)
     if not verdict.allowed:
         raise typer.Exit(EXIT_DENIED)
 

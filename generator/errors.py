@@ -28,6 +28,17 @@ class Problem:
     message: str
     related: tuple[Location, ...] = ()
 
+    def as_dict(self) -> dict[str, object]:
+        """The problem for other tools (`--json`): file, line, column, key, message."""
+        return {
+            "file": self.location.path,
+            "line": self.location.line,
+            "column": self.location.column,
+            "key": self.keypath,
+            "message": self.message,
+            "related": [str(other) for other in self.related],
+        }
+
     def __str__(self) -> str:
         # Keys come from the input: escape control characters so none can forge a line.
         keypath = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in self.keypath)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from generator.network.model import Flow, NetModel, Peer
 
-FORMATS = ("mermaid", "dot", "table")
+FORMATS = ("mermaid", "dot", "table", "json")
 
 
 def _ports(flow: Flow) -> str:
@@ -118,8 +120,39 @@ def dot(model: NetModel, dns: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _peer_json(peer: Peer) -> dict[str, object]:
+    found: dict[str, object] = {"kind": peer.kind, "label": peer.label}
+    if peer.namespace is not None:
+        found["namespace"] = peer.namespace
+    if peer.pod_labels:
+        found["podLabels"] = dict(peer.pod_labels)
+    if peer.cidr is not None:
+        found["cidr"] = peer.cidr
+        found["except"] = list(peer.except_)
+    if peer.host is not None:
+        found["host"] = peer.host
+    return found
+
+
+def as_json(model: NetModel, dns: bool = True) -> str:
+    """Every flow as JSON (for other tools): kind, source, destination, ports, manifest line."""
+    flows = [
+        {
+            "kind": flow.kind,
+            "from": _peer_json(flow.src),
+            "to": _peer_json(flow.dst),
+            "ports": [{"protocol": p.protocol, "port": p.port, "name": p.name} for p in flow.ports],
+            "where": str(flow.where),
+        }
+        for flow in _flows(model, dns)
+    ]
+    return json.dumps({"flows": flows}, indent=2, ensure_ascii=False) + "\n"
+
+
 def render_graph(model: NetModel, fmt: str, dns: bool = True) -> str:
     """The graph in one of FORMATS."""
+    if fmt == "json":
+        return as_json(model, dns)
     if fmt == "mermaid":
         return mermaid(model, dns)
     if fmt == "dot":

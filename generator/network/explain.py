@@ -59,6 +59,21 @@ class Verdict:
         """The verdict as printed by `cgen explain`."""
         return "\n".join(self.lines) + "\n"
 
+    def as_dict(self) -> dict[str, object]:
+        """The verdict for other tools (`cgen explain --json`)."""
+        ports = (
+            None
+            if self.ports is None
+            else [{"protocol": p.protocol, "port": p.port, "name": p.name} for p in self.ports]
+        )
+        return {
+            "allowed": self.allowed,
+            "from": self.src.label,
+            "to": self.dst.label,
+            "ports": ports,
+            "explanation": list(self.lines),
+        }
+
 
 def _service_endpoint(svc: Service) -> Endpoint:
     peer = service_peer(svc)
