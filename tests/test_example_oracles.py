@@ -16,7 +16,14 @@ from conftest import ROOT, run_cgen
 pytestmark = pytest.mark.oracle
 
 EXAMPLE = ROOT / "examples" / "shop"
-CRD_GROUPS = ("cilium.io", "security-profiles-operator.x-k8s.io")
+# Custom resources are checked against their own CRD schemas in the tests of those
+# features (Cilium, Security Profiles Operator, Kyverno, sigstore policy-controller).
+CRD_GROUPS = (
+    "cilium.io",
+    "security-profiles-operator.x-k8s.io",
+    "kyverno.io",
+    "policy.sigstore.dev",
+)
 HAPPY_CASES = sorted(
     p / "input" for p in (ROOT / "tests" / "cases").iterdir() if (p / "expected").is_dir()
 )
