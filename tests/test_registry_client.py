@@ -149,7 +149,11 @@ def project(tmp_path: Path, host: str) -> Path:
     """A project whose own python profile names both base images on host."""
     folder = tmp_path / "proj"
     (folder / "profiles").mkdir(parents=True)
-    (folder / "cgen.yaml").write_text("namespace: pin\nprofiles: profiles\n")
+    # Docker Hub (the BuildKit frontend every Dockerfile names) through the same registry:
+    # nothing leaves this machine.
+    (folder / "cgen.yaml").write_text(
+        f"namespace: pin\nprofiles: profiles\nregistryMirrors: {{docker.io: '{host}'}}\n"
+    )
     profile = yaml.safe_load((ROOT / "profiles" / "python.yaml").read_text())
     profile["images"] = {"build": f"{host}/team/build:1", "runtime": f"{host}/team/run:1"}
     (folder / "profiles" / "python.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
