@@ -2,8 +2,9 @@
 
 Markers (registered in pyproject.toml, --strict-markers): ``oracle`` for tests that run a
 third-party tool judging the output, ``container`` for tests that start runc, podman,
-buildah or a registry. ``python -m pytest -m "not oracle and not container"`` runs the fast
-tests alone; the hooks below (imported by conftest.py) fail a test that starts such a tool
+buildah or a registry (and ``slow`` for tests slow by design).
+``python -m pytest -m "not oracle and not container and not slow"`` runs the fast tests
+alone; the hooks below (imported by conftest.py) fail a test that starts such a tool
 without its marker, so the split cannot silently rot.
 """
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, run_cgen, tree
 
 
+@pytest.mark.slow  # one process per hash seed and locale
 def test_renders_are_identical_across_hash_seeds_and_locales(tmp_path: Path) -> None:
     outputs = []
     for seed, locale in (("0", "C"), ("1", "C.UTF-8"), ("4242", "POSIX"), ("random", "C.UTF-8")):

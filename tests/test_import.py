@@ -335,6 +335,7 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+@pytest.mark.slow  # every field of every fixture, one import each
 def test_any_field_of_the_wrong_shape_is_a_clear_error_never_a_crash() -> None:
     """Every field of the fixtures, in turn, given a value of another type."""
     from generator.adopt.kube import parse_objects

@@ -264,6 +264,7 @@ def _holds_one_tree(out: Path, trees: list[dict[str, bytes]]) -> int:
     return owners[0]
 
 
+@pytest.mark.slow  # 40 real cgen processes
 def test_two_renders_racing_into_one_folder_leave_exactly_one_project(tmp_path: Path) -> None:
     projects = [tmp_path / "proj", _second_project(tmp_path)]
     shutil.copytree(MINIMAL, projects[0])

@@ -244,6 +244,7 @@ def test_a_huge_answer_is_not_read_into_memory(
     refused(project(tmp_path, registry.host), f"larger than {4 << 20} bytes")
 
 
+@pytest.mark.slow  # waits out pin's --timeout
 @pytest.mark.parametrize("behaviour", [drip_body, drip_headers])
 def test_a_dripping_registry_cannot_hold_pin_past_its_timeout(
     registry: Registry, tmp_path: Path, behaviour: Behaviour

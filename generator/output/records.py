@@ -17,6 +17,26 @@ def _key_path() -> Path:
     return Path(cache) / "cgen" / KEY_FILE
 
 
+def _new_key(path: Path) -> bytes | None:
+    """Create the key whole (a temporary file linked into place), or read the one another
+    cgen run created first; None when the cache cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(temp, path)  # never replaces a key another run made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def record_mac(digest: str, state: str, *, create: bool = False) -> str | None:
     """An HMAC of a record under a key that never leaves this machine's user cache.
 
@@ -31,14 +51,7 @@ def record_mac(digest: str, state: str, *, create: bool = False) -> str | None:
     except OSError:
         if not create:
             return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-            key = path.read_bytes()
-        except OSError:
-            return None
+        key = _new_key(path) or b""
     if len(key) < 32:
         return None
     return hmac.new(key, f"{digest}\0{state}".encode(), hashlib.sha256).hexdigest()
