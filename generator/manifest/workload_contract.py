@@ -10,17 +10,13 @@ from __future__ import annotations
 import posixpath
 import re
 
+from generator.manifest.formats import DNS_SUBDOMAIN, LABEL_KEY, LABEL_VALUE, check_text
 from generator.model import ACCESS_MODES, CONCURRENCY_POLICIES, SERVICE_TYPES
 from generator.schema import AnyOf, Enum, Field, Int, List, Map, Obj, Spec, Str
 
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _CONFIG_KEY = r"[-._a-zA-Z0-9]+"
 _QUANTITY = r"[1-9][0-9]{0,9}(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?"
-_K8S_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_LABEL_KEY = (
-    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-)
 _CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # minute, hour, day of month, month, day of week (cron(8) as Kubernetes reads it)
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
@@ -34,12 +30,6 @@ _CRON_NAMES: tuple[dict[str, int], ...] = (
     {d: i for i, d in enumerate(_DAYS)},
 )
 MAX_CONFIG_BYTES = 1 << 20  # a ConfigMap holds at most 1 MiB
-
-
-def _check_text(value: str) -> str | None:
-    if not value.replace("\n", "").replace("\t", "").isprintable():
-        return "must not contain control or invisible characters (newline and tab allowed)"
-    return None
 
 
 def _cron_value(text: str, field: int) -> int | None:
@@ -104,13 +94,13 @@ def _check_patch_path(value: str) -> str | None:
     return None
 
 
-ENV_VALUE = Str(None, "", 32768, (_check_text,))
+ENV_VALUE = Str(None, "", 32768, (check_text,))
 ENV = Map(Str(_ENV_NAME, "an environment variable name", 256), ENV_VALUE)
-ARGS = List(Str(None, "", 4096, (_check_text,)), min_items=1)
+ARGS = List(Str(None, "", 4096, (check_text,)), min_items=1)
 
 CONFIG_FILE: Spec = AnyOf(
     (
-        Str(None, "", MAX_CONFIG_BYTES, (_check_text,)),
+        Str(None, "", MAX_CONFIG_BYTES, (check_text,)),
         Obj({"file": Field(Str(None, "", 4096, (_check_relative,)), True)}),
     ),
     "the file's text, or {file: path} relative to the manifest",
@@ -134,7 +124,7 @@ STORAGE = Obj(
         "name": Field(Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40), True),
         "mountPath": Field(Str(None, "", 4096), True),
         "size": Field(Str(_QUANTITY, "a storage quantity such as 10Gi"), True),
-        "storageClass": Field(Str(_K8S_NAME, "a StorageClass name", 253)),
+        "storageClass": Field(Str(DNS_SUBDOMAIN, "a StorageClass name", 253)),
         "accessMode": Field(Enum(ACCESS_MODES)),
     }
 )
@@ -157,9 +147,9 @@ JOB = Obj(
 
 TOLERATION = Obj(
     {
-        "key": Field(Str(_LABEL_KEY, "a taint key", 316)),
+        "key": Field(Str(LABEL_KEY, "a taint key", 316)),
         "operator": Field(Enum(("Equal", "Exists"))),
-        "value": Field(Str(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]|", "a taint value", 63)),
+        "value": Field(Str(LABEL_VALUE, "a taint value", 63)),
         "effect": Field(Enum(("NoSchedule", "PreferNoSchedule", "NoExecute"))),
         "tolerationSeconds": Field(Int(0, 31_536_000)),
     }
@@ -168,7 +158,7 @@ TOLERATION = Obj(
 TOPOLOGY_SPREAD = Obj(
     {
         "maxSkew": Field(Int(1, 1000), True),
-        "topologyKey": Field(Str(_LABEL_KEY, "a node label key", 316), True),
+        "topologyKey": Field(Str(LABEL_KEY, "a node label key", 316), True),
         "whenUnsatisfiable": Field(Enum(("DoNotSchedule", "ScheduleAnyway")), True),
         "minDomains": Field(Int(1, 1000)),
     }
@@ -177,17 +167,17 @@ TOPOLOGY_SPREAD = Obj(
 POD = Obj(
     {
         "annotations": Field(
-            Map(Str(_LABEL_KEY, "an annotation key", 316), Str(None, "", 65536, (_check_text,)))
+            Map(Str(LABEL_KEY, "an annotation key", 316), Str(None, "", 65536, (check_text,)))
         ),
         "nodeSelector": Field(
             Map(
-                Str(_LABEL_KEY, "a node label key", 316),
-                Str(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", "a label value", 63),
+                Str(LABEL_KEY, "a node label key", 316),
+                Str(LABEL_VALUE, "a label value", 63),
             )
         ),
         "tolerations": Field(List(TOLERATION)),
         "topologySpread": Field(List(TOPOLOGY_SPREAD, min_items=1)),
-        "priorityClassName": Field(Str(_K8S_NAME, "a PriorityClass name", 253)),
+        "priorityClassName": Field(Str(DNS_SUBDOMAIN, "a PriorityClass name", 253)),
     }
 )
 

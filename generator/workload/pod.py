@@ -4,6 +4,7 @@ seccomp profile; volumes for writable paths, secrets, config files and persisten
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from generator.layout import selector
@@ -110,6 +111,10 @@ def config_map_name(svc: Service, name: str) -> str:
     return f"{svc.name}-{name}"
 
 
+def _container_ports(ports: Sequence[Port]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in ports]
+
+
 def _container(
     project: Project, svc: Service, ports: tuple[Port, ...] | None = None
 ) -> dict[str, Any]:
@@ -123,9 +128,7 @@ def _container(
         container["env"] = [{"name": name, "value": value} for name, value in svc.env]
     own = [p for p in ports if p.container is None] if ports is not None else svc.ports
     if own:
-        container["ports"] = [
-            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in own
-        ]
+        container["ports"] = _container_ports(own)
     for kind, probe in sorted(probes(svc).items()):
         container[PROBE_FIELDS[kind]] = _probe(svc, probe)
     container["resources"] = resources(project, svc)
@@ -155,9 +158,7 @@ def _extra_container(
     container["name"] = extra.name
     listens = [p for p in svc.ports if p.container == extra.name]
     if listens:
-        container["ports"] = [
-            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in listens
-        ]
+        container["ports"] = _container_ports(listens)
     if extra.kind == "sidecar":
         container["restartPolicy"] = "Always"
     own_volumes, mounts = _volumes(project, alone, f"{extra.name}-")
