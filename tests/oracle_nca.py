@@ -219,3 +219,27 @@ def _nca_verdict(proc: subprocess.CompletedProcess[str], yes: str, no: str) -> b
     raise OracleError(
         f"NCA: unexpected verdict (exit {proc.returncode})\n{proc.stdout}\n{proc.stderr}"
     )
+
+
+# Workloads that are not cgen services but take part in an example's traffic, for NCA's
+# cluster: a Namespace (with its name label) and a Deployment carrying the given labels.
+PLUMBING = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: NS, labels: {kubernetes.io/metadata.name: NS}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: NAME, namespace: NS}
+spec:
+  selector: {matchLabels: LABELS}
+  template:
+    metadata: {labels: LABELS}
+    spec: {containers: [{name: main, image: example.invalid/plumbing:1}]}
+"""
+
+
+def write_plumbing(folder: Path, ns: str, name: str, labels: str) -> None:
+    """Write a stand-in workload NAME in namespace NS whose pods carry LABELS (YAML flow)."""
+    text = PLUMBING.replace("NS", ns).replace("NAME", name).replace("LABELS", labels)
+    (folder / f"plumbing-{ns}.yaml").write_text(text, encoding="utf-8")

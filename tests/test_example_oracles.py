@@ -12,6 +12,7 @@ import oracles
 import pytest
 import yaml
 from conftest import ROOT, run_cgen
+from oracle_nca import write_plumbing
 
 pytestmark = pytest.mark.oracle
 
@@ -104,28 +105,6 @@ def test_kustomize_builds_everything(example_out: Path) -> None:
     )
 
 
-# Workloads that are not cgen services but take part in the example's traffic.
-PLUMBING = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: NS, labels: {kubernetes.io/metadata.name: NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: NAME, namespace: NS}
-spec:
-  selector: {matchLabels: LABELS}
-  template:
-    metadata: {labels: LABELS}
-    spec: {containers: [{name: main, image: example.invalid/plumbing:1}]}
-"""
-
-
-def _plumbing(folder: Path, ns: str, name: str, labels: str) -> None:
-    text = PLUMBING.replace("NS", ns).replace("NAME", name).replace("LABELS", labels)
-    (folder / f"plumbing-{ns}.yaml").write_text(text, encoding="utf-8")
-
-
 DNS = "kube-system/coredns"
 CGEN = [
     "shop/frontend",
@@ -164,14 +143,14 @@ def test_connectivity_equals_the_declared_edges(example_out: Path, tmp_path: Pat
     shutil.copytree(
         example_out, cluster, ignore=shutil.ignore_patterns(".cgen", "Dockerfile", "*.json")
     )
-    _plumbing(cluster, "kube-system", "coredns", "{k8s-app: kube-dns}")
-    _plumbing(
+    write_plumbing(cluster, "kube-system", "coredns", "{k8s-app: kube-dns}")
+    write_plumbing(
         cluster,
         "ingress-nginx",
         "ingress-nginx-controller",
         "{app.kubernetes.io/name: ingress-nginx}",
     )
-    _plumbing(cluster, "monitoring", "prometheus", "{app.kubernetes.io/name: prometheus}")
+    write_plumbing(cluster, "monitoring", "prometheus", "{app.kubernetes.io/name: prometheus}")
     edges = oracles.nca_connectivity(cluster)
     # Only what touches a cgen service is ours to judge; the plumbing namespaces are open.
     ours = {tuple(e) for e in edges if e.src in CGEN or e.dst in CGEN}

@@ -14,6 +14,7 @@ import oracles
 import pytest
 import yaml
 from conftest import ROOT, run_cgen
+from oracle_nca import write_plumbing
 
 pytestmark = pytest.mark.oracle
 
@@ -116,28 +117,6 @@ def test_kustomize_builds_everything(example_out: Path) -> None:
     assert sorted(key(d) for d in docs) == sorted(key(o) for _, o in _objects(example_out))
 
 
-# Workloads that are not cgen services but take part in the example's traffic.
-PLUMBING = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: NS, labels: {kubernetes.io/metadata.name: NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: NAME, namespace: NS}
-spec:
-  selector: {matchLabels: LABELS}
-  template:
-    metadata: {labels: LABELS}
-    spec: {containers: [{name: main, image: example.invalid/plumbing:1}]}
-"""
-
-
-def _plumbing(folder: Path, ns: str, name: str, labels: str) -> None:
-    text = PLUMBING.replace("NS", ns).replace("NAME", name).replace("LABELS", labels)
-    (folder / f"plumbing-{ns}.yaml").write_text(text, encoding="utf-8")
-
-
 def _declared() -> tuple[set[str], set[oracles.Edge]]:
     """The example's workloads and every edge the hand-written list allows."""
     workloads: set[str] = set()
@@ -180,14 +159,14 @@ def test_connectivity_equals_the_declared_edges(example_out: Path, tmp_path: Pat
     shutil.copytree(
         example_out, cluster, ignore=shutil.ignore_patterns(".cgen", "Dockerfile*", "*.json")
     )
-    _plumbing(cluster, "kube-system", "coredns", "{k8s-app: kube-dns}")
-    _plumbing(
+    write_plumbing(cluster, "kube-system", "coredns", "{k8s-app: kube-dns}")
+    write_plumbing(
         cluster,
         "ingress-nginx",
         "ingress-nginx-controller",
         "{app.kubernetes.io/name: ingress-nginx}",
     )
-    _plumbing(
+    write_plumbing(
         cluster,
         "observability",
         "otel-collector",
