@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import site
 import subprocess
 import sys
@@ -112,3 +113,21 @@ def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (out / "shop" / "frontend" / "Dockerfile").read_text().startswith("# syntax=")
     assert (out / "payments" / "payment" / "seccomp.json").exists()
+
+
+def test_a_plain_source_tree_finds_templates_and_profiles_beside_the_package() -> None:
+    """As if cgen were not installed: the checkout on the path, no editable-install finder."""
+    code = (
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+        "if 'editable' not in getattr(f, '__module__', type(f).__module__)]; "
+        "from generator.runtime.shipped import profiles_root, templates_root; "
+        "print(profiles_root()); print(templates_root())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.splitlines() == [str(ROOT / "profiles"), str(ROOT / "templates")]

@@ -18,7 +18,7 @@ def _root(kind: str) -> Path:
             return found
     except (ModuleNotFoundError, TypeError):
         pass
-    return Path(__file__).resolve().parent.parent / kind
+    return Path(__file__).resolve().parents[2] / kind
 
 
 def profiles_root() -> Path:
