@@ -15,7 +15,9 @@ Debian's `docker-registry` (the CNCF distribution registry) on 127.0.0.1, where
 `cgen pin` resolves its tag to a digest exactly as it would on Docker Hub.
 
 All podman/buildah/skopeo state lives in a private storage folder (CONTAINERS_STORAGE_CONF)
-so the tests neither see nor touch the machine's images.
+and their engine settings in a private containers.conf (CONTAINERS_CONF, which makes them
+ignore the machine's own files), so the tests neither see nor touch the machine's images
+or configuration.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT_S = 600
+# runc as OCI runtime (crun refuses hybrid cgroup setups) and explicit ulimits (the
+# defaults copy the host's, which may exceed what an unprivileged container may set).
+CONTAINERS_CONF = (
+    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n\n'
+    '[engine]\nruntime = "runc"\n'
+)
 PASSWD = (
     "root:x:0:0:root:/root:/sbin/nologin\n"
     "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
@@ -310,8 +318,11 @@ class Containers:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment that points every containers tool at the private store."""
-        return {"CONTAINERS_STORAGE_CONF": str(self.root / "storage.conf")}
+        """Environment that points every containers tool at the private store and settings."""
+        return {
+            "CONTAINERS_STORAGE_CONF": str(self.root / "storage.conf"),
+            "CONTAINERS_CONF": str(self.root / "containers.conf"),
+        }
 
     @classmethod
     def create(cls, root: Path) -> Containers:
@@ -321,6 +332,7 @@ class Containers:
             '[storage]\ndriver = "overlay"\n'
             f'graphroot = "{root / "graph"}"\nrunroot = "{root / "run"}"\n'
         )
+        (root / "containers.conf").write_text(CONTAINERS_CONF)
         return cls(root)
 
     def podman(

@@ -3,6 +3,12 @@
 #
 #   as root:   bash tests/tools/install.sh
 #
+# It needs root: it installs Debian packages (podman, buildah, skopeo, runc,
+# docker-registry, strace, gcc, Go ...) with apt, and pinned Python tools
+# (checkov, network-config-analyzer, hcl2json ...) into $CGEN_TOOLS_DIR. It
+# changes no configuration of the machine: the container tests bring their own
+# containers.conf and image store (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF).
+#
 # Idempotent: each step first checks whether its result is already there
 # (dpkg status, installed distribution versions, stamp files holding the
 # pinned requirements) and skips itself if so; a repeated run takes about a
@@ -99,32 +105,6 @@ else
         apt-get update -qq
         apt_install
     fi
-fi
-
-# ---------------------------------------------------------------- podman config
-# runc as OCI runtime (crun refuses hybrid cgroup setups) and explicit ulimits
-# (the defaults copy the host's, which may exceed what an unprivileged
-# container may set).
-CONTAINERS_CONF=/etc/containers/containers.conf
-if [[ -f "$CONTAINERS_CONF" ]] \
-    && grep -Eq '^[[:space:]]*runtime[[:space:]]*=[[:space:]]*"runc"' "$CONTAINERS_CONF" \
-    && grep -Eq '^[[:space:]]*default_ulimits[[:space:]]*=' "$CONTAINERS_CONF"; then
-    log "podman: $CONTAINERS_CONF already sets runc and default_ulimits"
-else
-    mkdir -p /etc/containers
-    if [[ -f "$CONTAINERS_CONF" ]]; then
-        cp -p "$CONTAINERS_CONF" "$CONTAINERS_CONF.bak"
-        log "podman: previous $CONTAINERS_CONF saved as $CONTAINERS_CONF.bak"
-    fi
-    cat >"$CONTAINERS_CONF" <<'EOF'
-# Written by cgen's tests/tools/install.sh
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-
-[engine]
-runtime = "runc"
-EOF
-    log "podman: wrote $CONTAINERS_CONF"
 fi
 
 # ---------------------------------------------------------------- pip (test env)
