@@ -11,12 +11,13 @@ import sys
 import typer
 
 from generator.cli import adopt, seccomp  # noqa: F401  (they add their commands to app)
-from generator.cli.app import app
+from generator.cli.app import WRITERS, app, invoked
 from generator.errors import CgenError, CheckFailed, ManifestError
 
 
 def main() -> None:
     """Entry point: run the app, turning cgen's errors into messages and exit codes."""
+    invoked.clear()
     try:
         app()
     except CheckFailed as exc:
@@ -26,7 +27,8 @@ def main() -> None:
     except ManifestError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
-        typer.echo(f"{len(exc.problems)} problem(s) found; nothing was written", err=True)
+        written = "; nothing was written" if set(invoked) & WRITERS else ""
+        typer.echo(f"{len(exc.problems)} problem(s) found{written}", err=True)
         sys.exit(exc.exit_code)
     except CgenError as exc:
         typer.echo(f"error: {exc}", err=True)

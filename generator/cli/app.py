@@ -234,11 +234,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The commands that write files: only their failures may say "nothing was written".
+WRITERS = frozenset({"render", "pin", "import", "init"})
+invoked: list[str] = []
+
+
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     """Least-privilege Kubernetes, seccomp and Dockerfile artifacts from service manifests."""
+    invoked[:] = [ctx.invoked_subcommand or ""]
