@@ -76,6 +76,8 @@ class Str(Spec):
     max_len: int | None = None
     checks: tuple[Checker, ...] = ()
     description: str = ""
+    # Where max_len comes from (an RFC, a Kubernetes rule, a kernel limit), for the error.
+    why: str = ""
     _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +90,8 @@ class Str(Spec):
             ctx.fail(keypath, f"must be a string, not {_type_name(value)}{extra}")
             return False
         if self.max_len is not None and len(value) > self.max_len:
-            ctx.fail(keypath, f"must be at most {self.max_len} characters")
+            why = f" ({self.why})" if self.why else ""
+            ctx.fail(keypath, f"must be at most {self.max_len} characters{why}")
             return False
         if self._regex and not self._regex.fullmatch(value):
             ctx.fail(keypath, f"{value!r} is not {self.hint or 'valid'}")

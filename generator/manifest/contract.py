@@ -14,6 +14,16 @@ from generator.manifest.formats import (
     LABEL_VALUE,
     MEMORY,
     SYSCALL,
+    WHY_CIDR,
+    WHY_DNS_NAME,
+    WHY_IMAGE,
+    WHY_IP,
+    WHY_LABEL_KEY,
+    WHY_LABEL_VALUE,
+    WHY_OWN,
+    WHY_PATH,
+    WHY_PREFIXED,
+    WHY_SUBDOMAIN,
     check_abs_path,
     check_cidr,
     check_descending,
@@ -43,14 +53,15 @@ from generator.supply.contract import CI_FIELD, SIGNING_FIELD
 PORT_NUMBER = Int(1, 65535)
 PORT_REF: Spec = AnyOf((port_name(), PORT_NUMBER), "a port name or container port number")
 PROTOCOL = Enum(PROTOCOLS)
-CIDR = Str(None, "", 43, (check_cidr,), "an IPv4 or IPv6 network, e.g. 10.0.0.0/16")
-ABS_PATH = Str(None, "", 4096, (check_abs_path,))
-MOUNT_PATH = Str(None, "", 4096, (check_abs_path, check_mount_point))
+CIDR = Str(None, "", 43, (check_cidr,), "an IPv4 or IPv6 network, e.g. 10.0.0.0/16", WHY_CIDR)
+ABS_PATH = Str(None, "", 4096, (check_abs_path,), why=WHY_PATH)
+MOUNT_PATH = Str(None, "", 4096, (check_abs_path, check_mount_point), why=WHY_PATH)
 LABELS = Map(
-    Str(LABEL_KEY, "a Kubernetes label key", 317, (check_label_key,)),
-    Str(LABEL_VALUE, "a Kubernetes label value", 63),
+    Str(LABEL_KEY, "a Kubernetes label key", 317, (check_label_key,), why=WHY_LABEL_KEY),
+    Str(LABEL_VALUE, "a Kubernetes label value", 63, why=WHY_LABEL_VALUE),
 )
 CAPABILITY = Enum(CAPABILITIES, "a Linux capability without the CAP_ prefix")
+REGISTRY_HOST = Str(DOMAIN, "a registry host", 253, why=WHY_DNS_NAME)
 QUANTITIES = Obj(
     {
         "cpu": Field(Str(CPU, "a CPU quantity such as 100m or 1.5")),
@@ -65,7 +76,9 @@ PROBE = Obj(
         "http": Field(
             Obj(
                 {
-                    "path": Field(Str(HTTP_PATH, "an HTTP path starting with /", 1024)),
+                    "path": Field(
+                        Str(HTTP_PATH, "an HTTP path starting with /", 1024, why=WHY_OWN)
+                    ),
                     "port": _PROBE_PORT,
                 }
             )
@@ -74,7 +87,9 @@ PROBE = Obj(
             Obj(
                 {
                     "port": _PROBE_PORT,
-                    "service": Field(Str(r"[A-Za-z0-9_.\-/]+", "a gRPC service name", 253)),
+                    "service": Field(
+                        Str(r"[A-Za-z0-9_.\-/]+", "a gRPC service name", 253, why=WHY_OWN)
+                    ),
                 }
             )
         ),
@@ -92,7 +107,7 @@ DEPENDENCY = Obj(
         "service": Field(name(), description="another manifest's metadata.name"),
         "namespace": Field(name(), description="the callee's namespace (default: this one's)"),
         "host": Field(
-            Str(HOSTNAME, "a lowercase DNS name", 253, (check_hostname,)),
+            Str(HOSTNAME, "a lowercase DNS name", 253, (check_hostname,), why=WHY_DNS_NAME),
             description="an external DNS name",
         ),
         "cidr": Field(CIDR, description="an external network"),
@@ -134,22 +149,24 @@ PORT = Obj(
         "protocol": Field(PROTOCOL),
         "scrape": Field(Bool(), description="the metrics scraper of cgen.yaml may call it"),
         "container": Field(
-            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a sidecar's name", 40),
+            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a sidecar's name", 40, why=WHY_PREFIXED),
             description="the sidecar that listens on it (default: the service's container)",
         ),
     }
 )
 SECRET = Obj(
     {
-        "secret": Field(Str(DNS_SUBDOMAIN, "a Kubernetes Secret name", 253), True),
+        "secret": Field(
+            Str(DNS_SUBDOMAIN, "a Kubernetes Secret name", 253, why=WHY_SUBDOMAIN), True
+        ),
         "mountPath": Field(MOUNT_PATH, True),
     }
 )
 BUILD = Obj(
     {
-        "entrypoint": Field(List(Str(None, "", 4096, (check_text,)), min_items=1)),
+        "entrypoint": Field(List(Str(None, "", 4096, (check_text,), why=WHY_OWN), min_items=1)),
         "context": Field(
-            Str(None, "", 4096, (check_path_text, check_ms)),
+            Str(None, "", 4096, (check_path_text, check_ms), why=WHY_PATH),
             description="build context folder, relative to the manifest",
         ),
         "prebuilt": Field(
@@ -170,7 +187,8 @@ MANIFEST_SPEC = Obj(
             True,
         ),
         "image": Field(
-            Str(IMAGE, "an image reference (repository[:tag][@sha256:digest])", 512), True
+            Str(IMAGE, "an image reference (repository[:tag][@sha256:digest])", 512, why=WHY_IMAGE),
+            True,
         ),
         "replicas": Field(Int(0, 1000)),
         "user": Field(Int(10000, 2147483647), description="uid = gid; >= 10000"),
@@ -266,17 +284,17 @@ CONFIG = Obj(
     {
         "namespace": Field(name(), description="default namespace of manifests without one"),
         "out": Field(
-            Str(None, "", 4096, (check_project_path, check_ms)),
+            Str(None, "", 4096, (check_project_path, check_ms), why=WHY_PATH),
             description="output folder relative to cgen.yaml (default: out/ in the current folder)",
         ),
         "dialect": Field(Enum(DIALECTS), description="network policy dialect"),
         "formats": Field(List(Enum(OUTPUT_FORMATS), unique=True, min_items=1)),
         "profiles": Field(
-            Str(None, "", 4096, (check_project_path, check_ms)),
+            Str(None, "", 4096, (check_project_path, check_ms), why=WHY_PATH),
             description="folder of the project's own runtime profiles",
         ),
         "imageLock": Field(
-            Str(None, "", 4096, (check_project_path, check_ms)),
+            Str(None, "", 4096, (check_project_path, check_ms), why=WHY_PATH),
             description="image lock file, relative to cgen.yaml (default: images.lock)",
         ),
         "createNamespaces": Field(Bool(), description="write Namespace objects (default: true)"),
@@ -286,7 +304,7 @@ CONFIG = Obj(
                     "namespace": Field(name(), description="namespace of the cluster DNS pods"),
                     "podLabels": Field(LABELS, description="labels of the cluster DNS pods"),
                     "nodeLocal": Field(
-                        Str(None, "", 45, (check_ip,)),
+                        Str(None, "", 45, (check_ip,), why=WHY_IP),
                         description="NodeLocal DNSCache address (e.g. 169.254.20.10), "
                         "reached as an ipBlock",
                     ),
@@ -304,7 +322,7 @@ CONFIG = Obj(
         "ingressController": Field(ROLE, description="who `from: ingress-controller` means"),
         "metricsScraper": Field(ROLE, description="who `from: metrics-scraper` and scrape mean"),
         "registryMirrors": Field(
-            Map(Str(DOMAIN, "a registry host", 253), Str(DOMAIN, "a registry host", 253)),
+            Map(REGISTRY_HOST, REGISTRY_HOST),
             description="registry host -> pull-through mirror host, for base images",
         ),
         "egressExcept": Field(
@@ -334,6 +352,7 @@ CONFIG = Obj(
                             "a relative path",
                             200,
                             (check_descending,),
+                            why=WHY_OWN,
                         ),
                         description="folder below /var/lib/kubelet/seccomp",
                     ),

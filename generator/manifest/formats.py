@@ -28,6 +28,21 @@ MEMORY = r"[1-9][0-9]{0,9}(Ki|Mi|Gi|Ti|k|M|G|T)?"
 SYSCALL = r"[a-z_][a-z0-9_]{0,63}"
 HTTP_PATH = r"/[\x21-\x7e]*"
 
+# Where each length limit comes from, said in the error that enforces it.
+WHY_DNS_LABEL = "a DNS-1123 label, RFC 1123: Kubernetes puts these names into DNS"
+WHY_PORT_NAME = "Kubernetes port names are IANA service names: RFC 6335, IANA_SVC_NAME"
+WHY_SUBDOMAIN = "a DNS-1123 subdomain, RFC 1123, as Kubernetes requires for object names"
+WHY_DNS_NAME = "the longest DNS name, RFC 1035"
+WHY_LABEL_KEY = "a Kubernetes label key: a 253-character DNS prefix, '/' and a 63-character name"
+WHY_LABEL_VALUE = "Kubernetes allows label values of at most 63 characters"
+WHY_PATH = "PATH_MAX, the longest path Linux accepts"
+WHY_CIDR = "the longest IPv6 network: 39 characters and /128"
+WHY_IP = "the longest IPv6 address, INET6_ADDRSTRLEN"
+WHY_IMAGE = "room for a 255-character repository (the registries' limit), a tag and a digest"
+WHY_PREFIXED = "room for what cgen adds to it within a 63-character DNS-1123 name"
+WHY_CONFIGMAP = "a ConfigMap holds at most 1 MiB"
+WHY_OWN = "cgen's own bound"
+
 # Linux capabilities (capabilities(7)), as Kubernetes spells them: without the CAP_ prefix.
 CAPABILITIES = (
     "AUDIT_CONTROL",
@@ -75,12 +90,10 @@ CAPABILITIES = (
 
 
 def _check_port_name(value: str) -> str | None:
-    if len(value) > 15:
-        return "must be at most 15 characters (IANA service name)"
     if "--" in value:
-        return "must not contain '--' (IANA service name)"
+        return f"must not contain '--' ({WHY_PORT_NAME})"
     if not any(c.isalpha() for c in value):
-        return "must contain at least one letter (IANA service name)"
+        return f"must contain at least one letter ({WHY_PORT_NAME})"
     return None
 
 
@@ -116,11 +129,11 @@ def check_abs_path(value: str) -> str | None:
 
 def check_hostname(value: str) -> str | None:
     if len(value) > 253:
-        return "must be at most 253 characters"
+        return f"must be at most 253 characters ({WHY_DNS_NAME})"
     if "." not in value:
         return "must be a fully qualified DNS name (with a dot)"
     if any(len(part) > 63 for part in value.split(".")):
-        return "each dot-separated part of a DNS name must be at most 63 characters"
+        return "each dot-separated part of a DNS name must be at most 63 characters (RFC 1035)"
     return None
 
 
@@ -128,9 +141,15 @@ def check_label_key(value: str) -> str | None:
     # Kubernetes: an optional DNS subdomain prefix (<= 253) and a name (<= 63).
     prefix, _, label = value.rpartition("/")
     if len(label) > 63:
-        return f"the name part of a label key must be at most 63 characters (has {len(label)})"
+        return (
+            f"the name part of a label key must be at most 63 characters (has {len(label)}; "
+            "Kubernetes label names)"
+        )
     if len(prefix) > 253:
-        return f"the prefix of a label key must be at most 253 characters (has {len(prefix)})"
+        return (
+            f"the prefix of a label key must be at most 253 characters (has {len(prefix)}; "
+            f"{WHY_SUBDOMAIN})"
+        )
     return None
 
 
@@ -199,11 +218,16 @@ def name(description: str = "") -> Str:
         "a DNS-1123 label ([a-z0-9-], alphanumeric at both ends)",
         63,
         description=description,
+        why=WHY_DNS_LABEL,
     )
 
 
 def port_name() -> Str:
     """An IANA service name, as Kubernetes requires for port names."""
     return Str(
-        PORT_NAME, "a port name ([a-z0-9-], alphanumeric at both ends)", 15, (_check_port_name,)
+        PORT_NAME,
+        "a port name ([a-z0-9-], alphanumeric at both ends)",
+        15,
+        (_check_port_name,),
+        why=WHY_PORT_NAME,
     )

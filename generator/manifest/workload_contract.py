@@ -10,7 +10,21 @@ from __future__ import annotations
 import posixpath
 import re
 
-from generator.manifest.formats import DNS_SUBDOMAIN, LABEL_KEY, LABEL_VALUE, check_text
+from generator.manifest.formats import (
+    DNS_SUBDOMAIN,
+    LABEL_KEY,
+    LABEL_VALUE,
+    WHY_CIDR,
+    WHY_CONFIGMAP,
+    WHY_LABEL_KEY,
+    WHY_LABEL_VALUE,
+    WHY_OWN,
+    WHY_PATH,
+    WHY_PORT_NAME,
+    WHY_PREFIXED,
+    WHY_SUBDOMAIN,
+    check_text,
+)
 from generator.model import ACCESS_MODES, CONCURRENCY_POLICIES, SERVICE_TYPES
 from generator.schema import AnyOf, Enum, Field, Int, List, Map, Obj, Spec, Str
 
@@ -94,37 +108,50 @@ def _check_patch_path(value: str) -> str | None:
     return None
 
 
-ENV_VALUE = Str(None, "", 32768, (check_text,))
-ENV = Map(Str(_ENV_NAME, "an environment variable name", 256), ENV_VALUE)
-ARGS = List(Str(None, "", 4096, (check_text,)), min_items=1)
+ENV_VALUE = Str(None, "", 32768, (check_text,), why=WHY_OWN)
+ENV = Map(Str(_ENV_NAME, "an environment variable name", 256, why=WHY_OWN), ENV_VALUE)
+ARGS = List(Str(None, "", 4096, (check_text,), why=WHY_OWN), min_items=1)
 
 CONFIG_FILE: Spec = AnyOf(
     (
-        Str(None, "", MAX_CONFIG_BYTES, (check_text,)),
-        Obj({"file": Field(Str(None, "", 4096, (_check_relative,)), True)}),
+        Str(None, "", MAX_CONFIG_BYTES, (check_text,), why=WHY_CONFIGMAP),
+        Obj({"file": Field(Str(None, "", 4096, (_check_relative,), why=WHY_PATH), True)}),
     ),
     "the file's text, or {file: path} relative to the manifest",
 )
 CONFIG = Obj(
     {
         "name": Field(
-            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40),
+            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40, why=WHY_PREFIXED),
             True,
             "the ConfigMap is <service>-<name>",
         ),
-        "mountPath": Field(Str(None, "", 4096), True, "folder the files appear in (read-only)"),
+        "mountPath": Field(
+            Str(None, "", 4096, why=WHY_PATH), True, "folder the files appear in (read-only)"
+        ),
         "files": Field(
-            Map(Str(_CONFIG_KEY, "a file name ([-._a-zA-Z0-9])", 253), CONFIG_FILE), True
+            Map(
+                Str(
+                    _CONFIG_KEY,
+                    "a file name ([-._a-zA-Z0-9])",
+                    253,
+                    why="Kubernetes allows ConfigMap keys of at most 253 characters",
+                ),
+                CONFIG_FILE,
+            ),
+            True,
         ),
     }
 )
 
 STORAGE = Obj(
     {
-        "name": Field(Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40), True),
-        "mountPath": Field(Str(None, "", 4096), True),
+        "name": Field(
+            Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40, why=WHY_PREFIXED), True
+        ),
+        "mountPath": Field(Str(None, "", 4096, why=WHY_PATH), True),
         "size": Field(Str(_QUANTITY, "a storage quantity such as 10Gi"), True),
-        "storageClass": Field(Str(DNS_SUBDOMAIN, "a StorageClass name", 253)),
+        "storageClass": Field(Str(DNS_SUBDOMAIN, "a StorageClass name", 253, why=WHY_SUBDOMAIN)),
         "accessMode": Field(Enum(ACCESS_MODES)),
     }
 )
@@ -132,9 +159,12 @@ STORAGE = Obj(
 JOB = Obj(
     {
         "schedule": Field(
-            Str(None, "", 200, (check_schedule,)), description="cron schedule: a CronJob"
+            Str(None, "", 200, (check_schedule,), why=WHY_OWN),
+            description="cron schedule: a CronJob",
         ),
-        "timeZone": Field(Str(r"[A-Za-z0-9_+\-/]+", "a time zone name", 64, (_check_time_zone,))),
+        "timeZone": Field(
+            Str(r"[A-Za-z0-9_+\-/]+", "a time zone name", 64, (_check_time_zone,), why=WHY_OWN)
+        ),
         "concurrencyPolicy": Field(Enum(CONCURRENCY_POLICIES)),
         "backoffLimit": Field(Int(0, 100)),
         "activeDeadlineSeconds": Field(Int(1, 31_536_000)),
@@ -147,9 +177,9 @@ JOB = Obj(
 
 TOLERATION = Obj(
     {
-        "key": Field(Str(LABEL_KEY, "a taint key", 316)),
+        "key": Field(Str(LABEL_KEY, "a taint key", 316, why=WHY_LABEL_KEY)),
         "operator": Field(Enum(("Equal", "Exists"))),
-        "value": Field(Str(LABEL_VALUE, "a taint value", 63)),
+        "value": Field(Str(LABEL_VALUE, "a taint value", 63, why=WHY_LABEL_VALUE)),
         "effect": Field(Enum(("NoSchedule", "PreferNoSchedule", "NoExecute"))),
         "tolerationSeconds": Field(Int(0, 31_536_000)),
     }
@@ -158,7 +188,7 @@ TOLERATION = Obj(
 TOPOLOGY_SPREAD = Obj(
     {
         "maxSkew": Field(Int(1, 1000), True),
-        "topologyKey": Field(Str(LABEL_KEY, "a node label key", 316), True),
+        "topologyKey": Field(Str(LABEL_KEY, "a node label key", 316, why=WHY_LABEL_KEY), True),
         "whenUnsatisfiable": Field(Enum(("DoNotSchedule", "ScheduleAnyway")), True),
         "minDomains": Field(Int(1, 1000)),
     }
@@ -167,17 +197,22 @@ TOPOLOGY_SPREAD = Obj(
 POD = Obj(
     {
         "annotations": Field(
-            Map(Str(LABEL_KEY, "an annotation key", 316), Str(None, "", 65536, (check_text,)))
+            Map(
+                Str(LABEL_KEY, "an annotation key", 316, why=WHY_LABEL_KEY),
+                Str(None, "", 65536, (check_text,), why=WHY_OWN),
+            )
         ),
         "nodeSelector": Field(
             Map(
-                Str(LABEL_KEY, "a node label key", 316),
-                Str(LABEL_VALUE, "a label value", 63),
+                Str(LABEL_KEY, "a node label key", 316, why=WHY_LABEL_KEY),
+                Str(LABEL_VALUE, "a label value", 63, why=WHY_LABEL_VALUE),
             )
         ),
         "tolerations": Field(List(TOLERATION)),
         "topologySpread": Field(List(TOPOLOGY_SPREAD, min_items=1)),
-        "priorityClassName": Field(Str(DNS_SUBDOMAIN, "a PriorityClass name", 253)),
+        "priorityClassName": Field(
+            Str(DNS_SUBDOMAIN, "a PriorityClass name", 253, why=WHY_SUBDOMAIN)
+        ),
     }
 )
 
@@ -185,7 +220,7 @@ EXPOSURE = Obj(
     {
         "type": Field(Enum(SERVICE_TYPES), True),
         "loadBalancerSourceRanges": Field(
-            List(Str(None, "", 43), unique=True, min_items=1),
+            List(Str(None, "", 43, why=WHY_CIDR), unique=True, min_items=1),
             description="client networks a LoadBalancer admits (required for LoadBalancer)",
         ),
     }
@@ -206,7 +241,10 @@ def container_spec(fields: dict[str, Field]) -> Obj:
     keys = ("runtime", "image", "writablePaths", "capabilities", "syscalls", "resources")
     return Obj(
         {
-            "name": Field(Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40), True),
+            "name": Field(
+                Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a DNS-1123 label", 40, why=WHY_PREFIXED),
+                True,
+            ),
             **{key: fields[key] for key in keys},
             "command": Field(ARGS),
             "args": Field(ARGS),
@@ -224,7 +262,10 @@ WORKLOAD_FIELDS: dict[str, Field] = {
         List(STORAGE), description="persistent volumes (StatefulSet); [] drops a profile's default"
     ),
     "peerPorts": Field(
-        List(AnyOf((Str(r"[a-z0-9-]+", "a port name", 15), Int(1, 65535))), min_items=1),
+        List(
+            AnyOf((Str(r"[a-z0-9-]+", "a port name", 15, why=WHY_PORT_NAME), Int(1, 65535))),
+            min_items=1,
+        ),
         description="own ports the replicas call each other on",
     ),
     "job": Field(JOB, description="run to completion: a Job, or with schedule a CronJob"),
@@ -232,7 +273,7 @@ WORKLOAD_FIELDS: dict[str, Field] = {
     "autoscaling": Field(AUTOSCALING, description="HorizontalPodAutoscaler (autoscaling/v2)"),
     "pod": Field(POD, description="pod annotations and placement"),
     "patches": Field(
-        List(Str(None, "", 4096, (_check_patch_path,)), unique=True, min_items=1),
+        List(Str(None, "", 4096, (_check_patch_path,), why=WHY_PATH), unique=True, min_items=1),
         description="kustomize patches (files relative to the manifest) applied to the output",
     ),
 }

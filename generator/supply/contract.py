@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from generator.manifest.formats import WHY_DNS_LABEL, WHY_OWN
 from generator.schema import Enum, Field, List, Obj, Str
 from generator.supply.model import ATTESTATIONS, ENGINES, SIGNING_MODES
 
-_HTTPS = Str(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", "an https URL", 2048)
-_NAMESPACE = Str(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", "a namespace name", 63)
+_HTTPS = Str(
+    r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", "an https URL", 2048, why=WHY_OWN
+)
+_NAMESPACE = Str(
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+    "a namespace name",
+    63,
+    why=WHY_DNS_LABEL,
+)
 
 
 def _check_regexp(value: str) -> str | None:
@@ -45,7 +53,7 @@ SIGNING = Obj(
                 {
                     "issuer": Field(_HTTPS, True, "OIDC issuer of the signing identity"),
                     "subjectRegExp": Field(
-                        Str(None, "", 1024, (_check_regexp,)),
+                        Str(None, "", 1024, (_check_regexp,), why=WHY_OWN),
                         True,
                         "the signing identity (certificate SAN), e.g. your CI workflow",
                     ),
@@ -54,7 +62,7 @@ SIGNING = Obj(
             description="Sigstore keyless: certificates from Fulcio for this identity",
         ),
         "publicKey": Field(
-            Str(None, "", 8192, (_check_pem,)), description="a cosign public key (PEM)"
+            Str(None, "", 8192, (_check_pem,), why=WHY_OWN), description="a cosign public key (PEM)"
         ),
         "namespaces": Field(
             List(_NAMESPACE, unique=True, min_items=1),
@@ -71,22 +79,32 @@ SIGNING = Obj(
     exactly_one=("keyless", "publicKey"),
 )
 
-_SECRET = Str(r"[A-Z][A-Z0-9_]{0,99}", "a secret name (A-Z, 0-9, _)", 100)
+_SECRET = Str(r"[A-Z][A-Z0-9_]{0,99}", "a secret name (A-Z, 0-9, _)", 100, why=WHY_OWN)
 CI = Obj(
     {
         "github": Field(
             Obj(
                 {
                     "branch": Field(
-                        Str(r"[A-Za-z0-9._/-]+", "a branch name", 200),
+                        Str(r"[A-Za-z0-9._/-]+", "a branch name", 200, why=WHY_OWN),
                         description="the branch whose pushes build, sign and deploy (main)",
                     ),
                     "workingDirectory": Field(
-                        Str(r"\.|[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", "a relative folder", 400),
+                        Str(
+                            r"\.|[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*",
+                            "a relative folder",
+                            400,
+                            why=WHY_OWN,
+                        ),
                         description="the project folder relative to the repository root (.)",
                     ),
                     "registryEnvironment": Field(
-                        Str(r"[A-Za-z0-9_-]{1,255}", "an environment name", 255),
+                        Str(
+                            r"[A-Za-z0-9_-]{1,255}",
+                            "an environment name",
+                            255,
+                            why="GitHub allows environment names of at most 255 characters",
+                        ),
                         description="the GitHub environment holding the registry secrets",
                     ),
                     "registryUsernameSecret": Field(_SECRET),
