@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,9 @@ from generator.images.lock import ImageLock, is_pinned, read_lock
 from generator.images.templating import Templates, load_templates
 from generator.loader import Document, display_path, load_documents
 from generator.manifest import files as manifest_files
+from generator.manifest.formats import DNS_LABEL
 from generator.manifest.parse import RuntimeDefaults, load_config, load_service
-from generator.manifest.resolve import Graph, build_graph
+from generator.manifest.resolve import Graph, Unloaded, build_graph
 from generator.model import Config, Service, container_service
 from generator.network.model import NetModel, build_model
 from generator.network.warnings import network_warnings
@@ -146,12 +148,24 @@ def _defaults(doc: Document, profiles: ProfileSet) -> RuntimeDefaults | None:
     return RuntimeDefaults(profile.defaults, profile.prebuilt)
 
 
+def _unloaded(doc: Document, config: Config) -> Unloaded:
+    """The name and namespace a manifest that failed to load declares, as far as readable."""
+    meta = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        return Unloaded(Location(doc.path))
+    namespace = meta.get("namespace", config.namespace)
+    if not (isinstance(namespace, str) and re.fullmatch(DNS_LABEL, namespace)):
+        namespace = None  # no namespace name: it matches any, its own error says which
+    return Unloaded(doc.at("metadata.name"), meta["name"], namespace)
+
+
 def _load_services(
     files: list[Path],
     config: Config,
     config_dir: Path,
     profiles: ProfileSet,
     problems: list[Problem],
+    unloaded: list[Unloaded],
 ) -> list[Service]:
     loaded = [(file, *load_documents(file, display_path(file))) for file in files]
     # A file that a manifest names (a config file, a kustomize patch) is not a manifest.
@@ -165,6 +179,8 @@ def _load_services(
         problems += file_problems
         if not docs and not file_problems:
             problems.append(Problem(Location(display_path(file)), "", "empty file"))
+        if not docs and file_problems:
+            unloaded.append(Unloaded(Location(display_path(file))))
         for doc in docs:
             doc.source = Path(os.path.relpath(file.resolve(), config_dir.resolve())).as_posix()
             read = manifest_files.reader(file, config_dir)
@@ -172,6 +188,8 @@ def _load_services(
             problems += svc_problems
             if svc is not None:
                 services.append(svc)
+            elif svc_problems:
+                unloaded.append(_unloaded(doc, config))
     return services
 
 
@@ -205,7 +223,8 @@ def load_project(
         )
     problems: list[Problem] = []
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
-    services = _load_services(files, config, config_dir, profiles, problems)
+    unloaded: list[Unloaded] = []
+    services = _load_services(files, config, config_dir, profiles, problems, unloaded)
     # Sidecars and init containers are judged like services of their own: their runtime
     # profile, syscall names and capabilities.
     containers = [container_service(s, c) for s in services for c in s.containers]
@@ -213,7 +232,7 @@ def load_project(
     # The capability map is read now, so a broken capabilities.yaml is reported with the
     # other problems instead of failing a build halfway.
     _collect(problems, profiles.capability_syscalls)
-    graph, graph_problems = build_graph(services, config.unmanaged)
+    graph, graph_problems = build_graph(services, config.unmanaged, tuple(unloaded))
     problems += graph_problems
     problems += syscalls.validate(services + containers)
     lock_path = config_dir / config.image_lock

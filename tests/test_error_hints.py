@@ -7,9 +7,93 @@ the render messages whole; this file covers explain, syscalls and the rules behi
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+import generator
+from generator.errors import ManifestError
 from generator.loader import Document
 from generator.manifest.contract import CONFIG, MANIFEST, PORT
 from generator.schema import AnyOf, Context, List, Map, Obj, Spec, Str
+from generator.suggest import close_names, did_you_mean
+
+IMAGE = "registry.example.com/shop/{name}:1.0.0@sha256:" + "0" * 63 + "3"
+
+
+def manifest(name: str, namespace: str = "shop", extra: str = "") -> str:
+    return (
+        f"apiVersion: cgen/v1\nkind: Service\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+        f"spec:\n  runtime: python\n  image: {IMAGE.format(name=name)}\n{extra}"
+    )
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """front-end calls carts on http; carts listens on http and metrics."""
+    (tmp_path / "front-end.yaml").write_text(
+        manifest("front-end", extra="  dependencies: [{service: carts, ports: [http]}]\n")
+    )
+    (tmp_path / "carts.yaml").write_text(
+        manifest(
+            "carts",
+            extra="  ports: [{name: http, port: 8080}, {name: metrics, port: 9090}]\n",
+        )
+    )
+    return tmp_path
+
+
+def _problems(folder: Path) -> list[str]:
+    with pytest.raises(ManifestError) as caught:
+        generator.validate([folder])
+    return [f"{p.keypath}: {p.message}" for p in caught.value.problems]
+
+
+def test_a_broken_callee_is_pointed_at_whatever_breaks_it(tmp_path: Path) -> None:
+    calls = "  dependencies: [{service: cart}, {service: db}, {service: cache, namespace: data}]\n"
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=calls))
+    # A semantic error, a namespace that is no name, and one in another namespace.
+    probe = "  probes: {readiness: {tcp: {port: grpc}}}\n"
+    (tmp_path / "cart.yaml").write_text(manifest("cart", extra=probe))
+    (tmp_path / "db.yaml").write_text(manifest("db", "Shop"))
+    (tmp_path / "cache.yaml").write_text(manifest("cache", "shop", "  replicas: -1\n"))
+    problems = [p for p in _problems(tmp_path) if p.startswith("spec.dependencies")]
+    folder = tmp_path.as_posix()
+    assert problems == [
+        f"spec.dependencies[0].service: {folder}/cart.yaml has errors (see its messages), "
+        "so 'cart' could not be loaded",
+        f"spec.dependencies[1].service: {folder}/db.yaml has errors (see its messages), "
+        "so 'db' could not be loaded",
+        # cache.yaml declares shop/cache: data/cache is still unknown, and cache is not
+        # offered for itself.
+        "spec.dependencies[2].service: no manifest defines service 'cache' in namespace "
+        "'data'; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
+        "(namespace, podLabels, ports)",
+    ]
+
+
+def test_an_unreadable_file_may_define_the_missing_service(tmp_path: Path) -> None:
+    calls = "  dependencies: [{service: cart}]\n"
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=calls))
+    (tmp_path / "broken.yaml").write_text("apiVersion: [cgen/v1\n")
+    (tmp_path / "other.yaml").write_text("\x00")
+    problems = [p for p in _problems(tmp_path) if p.startswith("spec.dependencies")]
+    folder = tmp_path.as_posix()
+    assert problems == [
+        "spec.dependencies[0].service: no manifest defines service 'cart' in namespace "
+        f"'shop'; {folder}/broken.yaml, {folder}/other.yaml have errors and may define it"
+    ]
+
+
+def test_suggestions_are_nearest_first_and_do_not_depend_on_order() -> None:
+    names = ["chart", "card", "cart", "zebra", "carts"]
+    assert close_names("carts", names) == ["cart", "chart", "card"]
+    assert close_names("carts", reversed(names)) == close_names("carts", names)
+    assert did_you_mean("carts", names) == "; did you mean 'cart', 'chart' or 'card'?"
+    assert did_you_mean("cart", ["cart", "zebra"]) == ""  # never the name itself
+    assert did_you_mean("x", []) == ""
+    shown = {"cart": "'cart' (namespace shop)"}
+    assert did_you_mean("crat", ["cart"], shown) == "; did you mean 'cart' (namespace shop)?"
 
 
 def _limits(spec: Spec, keypath: str) -> list[tuple[str, Str]]:

@@ -7,8 +7,22 @@ from dataclasses import dataclass, field
 
 from generator.errors import Location, Problem
 from generator.model import Port, Service, ServiceDependency, Unmanaged
+from generator.suggest import did_you_mean
 
 Key = tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    """A manifest that failed to load, with the name and namespace it declares if readable.
+
+    A dependency on it is not resolved, but it is not unknown either: its caller is told
+    where the errors are instead of a second, false "no manifest defines" error.
+    """
+
+    location: Location
+    name: str | None = None
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,9 +89,14 @@ def _key(svc: Service) -> Key:
 
 
 def build_graph(
-    services: list[Service], unmanaged: tuple[Unmanaged, ...] = ()
+    services: list[Service],
+    unmanaged: tuple[Unmanaged, ...] = (),
+    unloaded: tuple[Unloaded, ...] = (),
 ) -> tuple[Graph, list[Problem]]:
-    """Resolve every dependency; report duplicates, unknown services and unknown ports."""
+    """Resolve every dependency; report duplicates, unknown services and unknown ports.
+
+    unloaded are the manifests that failed to load: a dependency on one points at it.
+    """
     problems: list[Problem] = []
     by_key: dict[Key, Service] = {}
     for svc in sorted(services, key=lambda s: (s.namespace, s.name, s.source)):
@@ -115,7 +134,7 @@ def build_graph(
                 call = _resolve_unmanaged(svc, dep, outside[dep.service], problems)
                 others += [call] if call is not None else []
                 continue
-            edge = _resolve(svc, dep, by_key, names, problems)
+            edge = _resolve(svc, dep, by_key, names, problems, _Elsewhere(outside, unloaded))
             if edge is not None:
                 edges.append(edge)
     edges.sort(key=lambda e: (_key(e.callee), _key(e.caller), e.dependency.keypath))
@@ -137,11 +156,12 @@ def _chosen_ports(
         port = next((p for p in offered if ref in (p.name, p.port)), None)
         if port is None:
             listed = ", ".join(f"{p.name} ({p.port})" for p in offered) or "none"
+            hint = did_you_mean(ref, (p.name for p in offered)) if isinstance(ref, str) else ""
             problems.append(
                 Problem(
                     svc.doc.at(f"{dep.keypath}.ports[{j}]"),
                     f"{dep.keypath}.ports[{j}]",
-                    f"{dep.service!r} has no port {ref!r} (it has: {listed})",
+                    f"{dep.service!r} has no port {ref!r}{hint} (it has: {listed})",
                     related,
                 )
             )
@@ -176,24 +196,12 @@ def _resolve(
     by_key: dict[Key, Service],
     names: dict[str, list[Service]],
     problems: list[Problem],
+    other: _Elsewhere,
 ) -> Edge | None:
     callee = by_key.get((dep.namespace, dep.service))
     where = svc.doc.at(f"{dep.keypath}.service")
     if callee is None:
-        elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
-        hint = (
-            f"; it exists in namespace {', '.join(elsewhere)} (set namespace:)"
-            if elsewhere
-            else "; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
-            "(namespace, podLabels, ports)"
-        )
-        problems.append(
-            Problem(
-                where,
-                f"{dep.keypath}.service",
-                f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}{hint}",
-            )
-        )
+        problems.append(Problem(where, f"{dep.keypath}.service", _missing(dep, names, other)))
         return None
     if dep.ports is None and not callee.ports:
         problems.append(
@@ -207,3 +215,50 @@ def _resolve(
         return None
     ports = _chosen_ports(svc, dep, callee.ports, problems, (callee.doc.at("spec.ports"),))
     return Edge(svc, callee, ports, dep) if ports is not None else None
+
+
+@dataclass(frozen=True)
+class _Elsewhere:
+    """What else a dependency's name may mean: an unmanaged workload, a broken manifest."""
+
+    unmanaged: dict[str, Unmanaged]
+    unloaded: tuple[Unloaded, ...]
+
+
+def _missing(dep: ServiceDependency, names: dict[str, list[Service]], other: _Elsewhere) -> str:
+    """Why a dependency names no service, pointing at the likeliest cause."""
+    broken = [
+        u for u in other.unloaded if u.name == dep.service and u.namespace in (None, dep.namespace)
+    ]
+    if broken:
+        path = broken[0].location.path
+        return f"{path} has errors (see its messages), so {dep.service!r} could not be loaded"
+    text = f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
+    elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
+    if elsewhere:
+        return f"{text}; it exists in namespace {', '.join(elsewhere)} (set namespace:)"
+    # The names it may have meant, in any namespace: those elsewhere say where they are.
+    spaces: dict[str, set[str | None]] = defaultdict(set)
+    for svc in (s for group in names.values() for s in group):
+        spaces[svc.name].add(svc.namespace)
+    for lost in other.unloaded:
+        if lost.name is not None:
+            spaces[lost.name].add(lost.namespace)
+    for outside in other.unmanaged.values():
+        spaces[outside.name].add(outside.namespace)
+    shown = {
+        n: f"{n!r} (namespace {', '.join(sorted(filter(None, ns)))})"
+        for n, ns in spaces.items()
+        if dep.namespace not in ns and any(ns)
+    }
+    hint = did_you_mean(dep.service, spaces, shown)
+    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
+    if unread:
+        verb = "has" if len(unread) == 1 else "have"
+        return f"{text}; {', '.join(unread)} {verb} errors and may define it{hint}"
+    # A near miss is likelier a typo than a workload cgen does not manage.
+    return text + (
+        hint
+        or "; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
+        "(namespace, podLabels, ports)"
+    )
