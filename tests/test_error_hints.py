@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_cgen
 
 import generator
 from generator.errors import ManifestError
@@ -41,6 +42,46 @@ def shop(tmp_path: Path) -> Path:
         )
     )
     return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "message"),
+    [
+        ("frontend", "carts:http", "no cgen service 'frontend'; did you mean 'front-end'?"),
+        ("front-end", "cart:http", "no cgen service 'cart'; did you mean 'carts'?"),
+        (
+            "shop/frontend",
+            "carts",
+            "no cgen service 'shop/frontend'; did you mean 'shop/front-end'?",
+        ),
+        (
+            "shpo/front-end",
+            "carts",
+            "no cgen service 'shpo/front-end'; did you mean 'shop/front-end'?",
+        ),
+        ("web/carts", "front-end", "no cgen service 'web/carts'; did you mean 'shop/carts'?"),
+        (
+            "front-end",
+            "carts:htp",
+            "shop/carts has no port 'htp'; did you mean 'http'? (it has: http, metrics)",
+        ),
+    ],
+)
+def test_explain_offers_the_nearest_names(shop: Path, src: str, dst: str, message: str) -> None:
+    proc = run_cgen(["explain", src, dst, str(shop)])
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", f"error: {message}\n")
+
+
+def test_explain_without_a_near_name_says_how_to_write_one(shop: Path) -> None:
+    proc = run_cgen(["explain", "front-end", "zzz", str(shop)])
+    assert proc.returncode == 1
+    assert "no cgen service 'zzz'; other pods are written NAMESPACE[" in proc.stderr
+
+
+def test_syscalls_offers_the_nearest_service(shop: Path) -> None:
+    proc = run_cgen(["syscalls", "--service", "frontend", str(shop)])
+    assert proc.returncode == 2
+    assert "'frontend' is not among the manifests; did you mean 'front-end'?" in proc.stderr
 
 
 def _problems(folder: Path) -> list[str]:

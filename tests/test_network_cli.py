@@ -103,7 +103,7 @@ def test_explain_denied_says_why() -> None:
     ("args", "message"),
     [
         (["api", "web", "tests/topologies/same-name/manifests"], "'api' is ambiguous"),
-        (["web/nope", "api/orders", THREE], "no cgen service by that name"),
+        (["web/nope", "api/orders", THREE], "no cgen service 'web/nope'; other pods are written"),
         (["web/frontend", "api/orders:nope", THREE], "api/orders has no port 'nope'"),
         (["web/frontend", "api/orders:99999", THREE], "between 1 and 65535"),
         (

@@ -18,6 +18,7 @@ from generator.model import Service
 from generator.network import cidr
 from generator.network.cidr import Network
 from generator.network.model import Grant, NetModel, Peer, PortSpec, dns_peers, service_peer
+from generator.suggest import did_you_mean
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _PORT = re.compile(r"(?P<port>[0-9]{1,5}|[a-z0-9-]{1,15})(/(?P<proto>tcp|udp|sctp))?", re.I)
@@ -129,11 +130,33 @@ def parse_endpoint(text: str, model: NetModel) -> Endpoint:
         return Endpoint(text, "pod", outside[0].namespace, outside[0].pod_labels)
     if "." in text and "/" not in text:
         return Endpoint(text, "host", host=text)
+    hint = _near(model, text)
     raise UserError(
-        f"{text!r}: no cgen service by that name; other pods are written "
-        "NAMESPACE[key=value,...], addresses as 203.0.113.7 or 10.0.0.0/8, DNS names as "
-        "api.example.com, and the roles as ingress-controller, metrics-scraper, dns"
+        f"no cgen service {text!r}"
+        + (
+            hint
+            or "; other pods are written NAMESPACE[key=value,...], addresses as 203.0.113.7 or "
+            "10.0.0.0/8, DNS names as api.example.com, and the roles as ingress-controller, "
+            "metrics-scraper, dns"
+        )
     )
+
+
+def _near(model: NetModel, text: str) -> str:
+    """The workload names close to a name that matches none (NAME or NAMESPACE/NAME)."""
+    workloads = [(s.namespace, s.name) for s in model.services]
+    workloads += [(u.namespace, u.name) for u in model.config.unmanaged]
+    if "/" not in text:
+        roles = ["ingress-controller", "metrics-scraper", "dns"]
+        return did_you_mean(text, [name for _, name in workloads] + roles)
+    # A known namespace: compare the names in it, so the shared prefix does not count.
+    namespace, _, name = text.partition("/")
+    here = {n: repr(f"{namespace}/{n}") for ns, n in workloads if ns == namespace}
+    if not here:
+        return did_you_mean(text, [f"{ns}/{n}" for ns, n in workloads])
+    # The name itself in another namespace is always worth saying.
+    moved = [f"{ns}/{n}" for ns, n in workloads if n == name]
+    return did_you_mean(name, here, here) or did_you_mean(text, moved, cutoff=0)
 
 
 def split_port(text: str) -> tuple[str, str | None]:
@@ -171,8 +194,10 @@ def parse_port(text: str, dst: Endpoint) -> PortQuery:
         raise UserError(f"{text!r}: port names need a cgen service as destination")
     port = dst.service.port(match["port"])
     if port is None:
-        offered = ", ".join(p.name for p in dst.service.ports) or "none"
-        raise UserError(f"{dst.label} has no port {match['port']!r} (it has: {offered})")
+        names = [p.name for p in dst.service.ports]
+        hint = did_you_mean(match["port"], names)
+        offered = ", ".join(names) or "none"
+        raise UserError(f"{dst.label} has no port {match['port']!r}{hint} (it has: {offered})")
     return PortQuery(port.port, proto or port.protocol, text)
 
 

@@ -14,6 +14,7 @@ from generator.runtime.shipped import profiles_root
 from generator.seccomp import policy
 from generator.seccomp import profile as seccomp
 from generator.seccomp.names import CLONE_NAMESPACE_FLAGS, known_syscalls
+from generator.suggest import did_you_mean
 
 CORPUS_FILE = "seccomp/corpus.yaml"
 
@@ -52,7 +53,8 @@ def find_service(project: Project, ref: str | None) -> Service:
     if len(found) == 1:
         return found[0]
     known = ", ".join(f"{s.namespace}/{s.name}" for s in services)
-    what = "is ambiguous" if found else "is not among the manifests"
+    names = [f"{s.namespace}/{s.name}" if namespace else s.name for s in services]
+    what = "is ambiguous" if found else "is not among the manifests" + did_you_mean(ref, names)
     raise UsageError(f"--service: {ref!r} {what} (services: {known})")
 
 
