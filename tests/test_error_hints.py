@@ -166,3 +166,21 @@ def test_a_port_name_limit_names_its_rfc() -> None:
         "spec.ports[0].name: must be at most 15 characters "
         "(Kubernetes port names are IANA service names: RFC 6335, IANA_SVC_NAME)"
     ]
+
+
+def test_own_port_names_come_with_the_nearest_ones(tmp_path: Path) -> None:
+    extra = (
+        "  ports: [{name: http, port: 8080}, {name: admin, port: 9000}]\n"
+        "  probes: {readiness: {tcp: {port: htp}}}\n"
+        "  ingress: [{from: {cidr: 10.0.0.0/8}, ports: [admn, 7]}]\n"
+        "  peerPorts: [https]\n"
+    )
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=extra))
+    assert _problems(tmp_path) == [
+        "spec.probes.readiness.tcp.port: 'htp' is not one of this service's ports; "
+        "did you mean 'http'?",
+        "spec.ingress[0].ports[0]: 'admn' is not one of this service's ports; "
+        "did you mean 'admin'?",
+        "spec.ingress[0].ports[1]: 7 is not one of this service's ports",
+        "spec.peerPorts[0]: 'https' is not one of this service's ports; did you mean 'http'?",
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from generator.manifest.checks_workload import check_workload
+from generator.manifest.checks_workload import check_workload, not_own_port
 from generator.model import Config, PortRef, Service
 from generator.network import cidr as nets
 from generator.schema import Context
@@ -42,7 +42,7 @@ def check_service(svc: Service, config: Config, ctx: Context) -> None:
     for _, probe in svc.probes:
         port = svc.port(probe.port)
         if port is None:
-            ctx.fail(f"{probe.keypath}.port", f"{probe.port!r} is not one of this service's ports")
+            ctx.fail(f"{probe.keypath}.port", not_own_port(svc, probe.port))
         elif port.protocol != "TCP":
             ctx.fail(
                 f"{probe.keypath}.port", f"probes need a TCP port; {port.name} is {port.protocol}"
@@ -139,7 +139,7 @@ def _check_ingress(svc: Service, config: Config, ctx: Context) -> None:
 def _check_port_refs(svc: Service, refs: tuple[PortRef, ...], keypath: str, ctx: Context) -> None:
     for j, ref in enumerate(refs):
         if svc.port(ref) is None:
-            ctx.fail(f"{keypath}[{j}]", f"{ref!r} is not one of this service's ports")
+            ctx.fail(f"{keypath}[{j}]", not_own_port(svc, ref))
 
 
 def _check_not_excluded(

@@ -9,8 +9,9 @@ import yaml
 from generator.images.lock import is_pinned
 from generator.manifest.contract import CIDR, MOUNT_PATH
 from generator.manifest.workload_contract import SECRET_NAME, SECRET_VALUE
-from generator.model import Service
+from generator.model import PortRef, Service
 from generator.schema import Context
+from generator.suggest import did_you_mean
 
 # What a job cannot have: nothing calls a pod that runs to completion.
 _NOT_FOR_JOBS = {
@@ -37,7 +38,7 @@ def check_workload(svc: Service, ctx: Context) -> None:
     _check_prebuilt(svc, ctx)
     for i, ref in enumerate(svc.peer_ports):
         if svc.port(ref) is None:
-            ctx.fail(f"spec.peerPorts[{i}]", f"{ref!r} is not one of this service's ports")
+            ctx.fail(f"spec.peerPorts[{i}]", not_own_port(svc, ref))
     if svc.autoscaling is not None:
         scaling = svc.autoscaling
         if scaling.min_replicas > scaling.max_replicas:
@@ -200,3 +201,9 @@ def _check_patches(svc: Service, ctx: Context) -> None:
             )
         if posixpath.splitext(patch.name)[1] not in (".yaml", ".yml", ".json"):
             ctx.fail(patch.keypath, "must be a .yaml, .yml or .json file")
+
+
+def not_own_port(svc: Service, ref: PortRef) -> str:
+    """The error for a reference to a port the service does not declare, with near names."""
+    hint = did_you_mean(ref, (p.name for p in svc.ports)) if isinstance(ref, str) else ""
+    return f"{ref!r} is not one of this service's ports{hint}"
