@@ -24,6 +24,7 @@ from generator.network.warnings import network_warnings
 from generator.runtime.profiles import ProfileSet, RuntimeProfile
 from generator.seccomp import names as syscalls
 from generator.seccomp import policy as seccomp_policy
+from generator.suggest import did_you_mean
 from generator.supply import checks as signing_checks
 from generator.workload import podsecurity
 
@@ -282,11 +283,12 @@ def _runtimes(
             continue
         if profile is None:
             known = ", ".join(profiles.available())
+            hint = did_you_mean(svc.runtime, profiles.available())
             problems.append(
                 Problem(
                     svc.doc.at("spec.runtime"),
                     "spec.runtime",
-                    f"no runtime profile {svc.runtime!r} (available: {known})",
+                    f"no runtime profile {svc.runtime!r}{hint} (available: {known})",
                 )
             )
         else:

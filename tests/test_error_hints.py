@@ -184,3 +184,12 @@ def test_own_port_names_come_with_the_nearest_ones(tmp_path: Path) -> None:
         "spec.ingress[0].ports[1]: 7 is not one of this service's ports",
         "spec.peerPorts[0]: 'https' is not one of this service's ports; did you mean 'http'?",
     ]
+
+
+def test_an_unknown_runtime_offers_the_nearest_profile(tmp_path: Path) -> None:
+    text = manifest("db").replace("runtime: python", "runtime: postgresq")
+    (tmp_path / "db.yaml").write_text(text)
+    [problem] = _problems(tmp_path)
+    assert problem.startswith(
+        "spec.runtime: no runtime profile 'postgresq'; did you mean 'postgresql'? (available: "
+    )
