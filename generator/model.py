@@ -328,6 +328,8 @@ class Service:
     pod: PodPlacement = PodPlacement()
     patches: tuple[Patch, ...] = ()
     containers: tuple[Container, ...] = ()
+    # spec.build.appFiles: the context's files the runtime stage receives (None: the profile's).
+    app_files: tuple[str, ...] | None = None
 
     @property
     def stateful(self) -> bool:
@@ -369,6 +371,7 @@ def container_service(svc: Service, container: Container) -> Service:
         resources=container.resources,
         entrypoint=None,
         build_context=None,
+        app_files=None,
         prebuilt=True,
         command=container.command,
         args=container.args,

@@ -14,8 +14,16 @@ import generator
 NPM_LOCK = '{"name": "x", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "x"}}}'
 NUGET_LOCK = '{"version": 1, "dependencies": {"net8.0": {}, "net8.0/linux-x64": {}}}'
 SOURCES = {
-    "python": {"pyproject.toml": "[project]\nname = 'x'\n", "requirements.txt": "# no packages\n"},
-    "node": {"package.json": '{"name": "x"}\n', "package-lock.json": NPM_LOCK + "\n"},
+    "python": {
+        "pyproject.toml": "[project]\nname = 'x'\n",
+        "requirements.txt": "# no packages\n",
+        "app/__main__.py": "",  # the package the python profile ships (appFiles)
+    },
+    "node": {
+        "package.json": '{"name": "x"}\n',
+        "package-lock.json": NPM_LOCK + "\n",
+        "server.js": "",  # the entry point the node profile ships (appFiles)
+    },
     "go": {"go.mod": "module example.com/x\n\ngo 1.22\n", "go.sum": ""},
     "dotnet": {"x.csproj": "<Project/>\n", "packages.lock.json": NUGET_LOCK + "\n"},
     "java": {"pom.xml": "<project/>\n", ".mvn/checksums/checksums-central.sha512": ""},
@@ -73,6 +81,17 @@ def test_a_missing_lock_file_is_named_with_how_to_make_it(tmp_path: Path) -> Non
     assert "missing package-lock.json" in proc.stdout and "npm" in proc.stdout
     check = run_cgen(["validate", str(out)])
     assert check.returncode == 1 and "package-lock.json" in check.stderr
+
+
+def test_missing_app_files_are_named_with_the_field_that_names_others(tmp_path: Path) -> None:
+    files = {k: v for k, v in SOURCES["node"].items() if k != "server.js"}
+    source = _source(tmp_path / "web", {**files, "index.js": ""})
+    out = tmp_path / "web.yaml"
+    proc = run_cgen(["init", str(source), "-o", str(out)])
+    assert proc.returncode == 0
+    assert "missing server.js" in proc.stdout and "build.appFiles" in proc.stdout
+    check = run_cgen(["validate", str(out)])
+    assert check.returncode == 1 and "spec.build.appFiles" in check.stderr
 
 
 def test_init_never_overwrites(tmp_path: Path) -> None:

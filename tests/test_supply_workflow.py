@@ -42,6 +42,12 @@ VARIANTS = {
 }
 
 
+APP_FILES = {
+    "api": {"app/__main__.py": ""},
+    "web": {"package.json": '{"name": "web"}\n', "server.js": ""},
+}
+
+
 def _workflow(tmp_path: Path, variant: str) -> Path:
     """Render the case with build contexts and the variant's cgen.yaml; the workflow file."""
     registry, config = VARIANTS[variant]
@@ -55,6 +61,11 @@ def _workflow(tmp_path: Path, variant: str) -> Path:
     ):
         (work / name).mkdir()
         (work / name / lock).write_text(content, encoding="utf-8")
+        # The app files each profile ships by default (appFiles): python app/, node's
+        # package.json and server.js.
+        for app_file, text in APP_FILES[name].items():
+            (work / name / app_file).parent.mkdir(exist_ok=True)
+            (work / name / app_file).write_text(text, encoding="utf-8")
         manifest = work / f"{name}.yaml"
         body = manifest.read_text(encoding="utf-8").replace("registry.example.com", registry)
         manifest.write_text(body + f"  build:\n    context: {name}\n", encoding="utf-8")

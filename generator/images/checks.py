@@ -116,6 +116,41 @@ def _lock_problems(lockfile: Path, where: Location) -> list[Problem]:
     ]
 
 
+def _app_file_problems(
+    svc: Service, profile: RuntimeProfile, context: Path | None
+) -> list[Problem]:
+    """appFiles the runtime cannot ship, or that the build context does not hold (a COPY of
+    a missing file fails the build; better here, at the line that names it)."""
+    if svc.app_files is not None and not profile.app_files:
+        return [
+            Problem(
+                svc.doc.at("spec.build.appFiles"),
+                "spec.build.appFiles",
+                f"the {profile.name} runtime ships only what its build makes, no files of the "
+                "context (its profile names no appFiles)",
+            )
+        ]
+    if context is None or not context.is_dir():
+        return []
+    problems: list[Problem] = []
+    own = svc.app_files is not None
+    for i, path in enumerate(profile.app_files if svc.app_files is None else svc.app_files):
+        if (context / path).exists():
+            continue
+        shown = f"{display_path(context)} has no {path}"
+        if own:
+            keypath = f"spec.build.appFiles[{i}]"
+            message = f"{shown}: the build's COPY of it would fail; name what the context holds"
+        else:
+            keypath = "spec.build.context"
+            message = (
+                f"{shown}, which the {profile.name} profile ships by default: name the app's "
+                "own files and folders with spec.build.appFiles"
+            )
+        problems.append(Problem(svc.doc.at(keypath), keypath, message))
+    return problems
+
+
 def unlocked(
     services: Sequence[Service], runtimes: Mapping[str, RuntimeProfile], templates: Templates
 ) -> list[Problem]:
@@ -131,6 +166,8 @@ def unlocked(
             problems += _resource_problems(svc, runtimes[svc.runtime])
         found = runtimes.get(svc.runtime)
         context = build_context(svc)
+        if found is not None:
+            problems += _app_file_problems(svc, found, context)
         if found is None or context is None:
             continue
         profile = found

@@ -78,6 +78,9 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         "entrypoint_json": json.dumps(list(entrypoint), ensure_ascii=False),
         "entrypoint_escapes": any('"' in arg or "\\" in arg for arg in entrypoint),
         "lockfiles": list(profile.lockfiles),
+        # The context's files the runtime stage receives; the formats checked at load keep
+        # them plain relative paths a COPY line can name.
+        "app_files": list(profile.app_files if svc.app_files is None else svc.app_files),
     }
 
 

@@ -171,7 +171,7 @@ def _check_prebuilt(svc: Service, ctx: Context) -> None:
             "nobody reviewed the bytes a moving tag points to",
         )
     build = svc.doc.data["spec"].get("build", {})
-    for key in ("context", "entrypoint"):
+    for key in ("context", "entrypoint", "appFiles"):
         if key in build:
             ctx.fail(f"spec.build.{key}", "a prebuilt image is not built by cgen", key=True)
 

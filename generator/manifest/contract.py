@@ -24,6 +24,7 @@ from generator.manifest.formats import (
     WHY_PATH,
     WHY_PREFIXED,
     WHY_SUBDOMAIN,
+    app_files,
     check_abs_path,
     check_cidr,
     check_descending,
@@ -172,6 +173,12 @@ BUILD = Obj(
         "prebuilt": Field(
             Bool(),
             description="run the image as it is: no Dockerfile; the image must be pinned by digest",
+        ),
+        "appFiles": Field(
+            app_files(
+                "the app's own files and folders in the build context that the runtime stage "
+                "receives, beside the locked dependencies (default: the runtime profile's)"
+            )
         ),
     }
 )

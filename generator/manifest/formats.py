@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 
 from generator.network import cidr
-from generator.schema import Str
+from generator.schema import List, Str
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS_SUBDOMAIN = rf"{DNS_LABEL}(\.{DNS_LABEL})*"
@@ -220,6 +220,19 @@ def name(description: str = "") -> Str:
         description=description,
         why=WHY_DNS_LABEL,
     )
+
+
+def app_files(description: str = "") -> List:
+    """Files and folders of a build context that a Dockerfile COPYs by name: relative,
+    without '.', '..', globs, variables, blanks or a leading '-' (a COPY flag)."""
+    path = Str(
+        r"[A-Za-z0-9_.@+][A-Za-z0-9_.@+-]*(/[A-Za-z0-9_.@+-]+)*",
+        "a relative path of letters, digits and _ . @ + - that does not start with - "
+        "(no globs, blanks or $)",
+        255,
+        (check_descending,),
+    )
+    return List(path, unique=True, min_items=1, description=description)
 
 
 def port_name() -> Str:

@@ -220,6 +220,7 @@ def _build(
         resources={k: dict(v) for k, v in spec.get("resources", {}).items()},
         entrypoint=tuple(build["entrypoint"]) if "entrypoint" in build else None,
         build_context=build.get("context"),
+        app_files=tuple(build["appFiles"]) if "appFiles" in build else None,
         seccomp_mode=spec.get("seccomp", {}).get("mode"),
         capability_keys=_keyed(spec.get("capabilities", []), "spec.capabilities"),
         syscall_keys=_keyed(spec.get("syscalls", []), "spec.syscalls"),

@@ -9,7 +9,7 @@ from typing import Any
 from generator.errors import Location, ManifestError, Problem
 from generator.loader import Document
 from generator.manifest.contract import MANIFEST_SPEC
-from generator.manifest.formats import CPU, IMAGE, MEMORY, SYSCALL, name
+from generator.manifest.formats import CPU, IMAGE, MEMORY, SYSCALL, app_files, name
 from generator.runtime.shipped import profiles_root
 from generator.schema import Bool, Field, Int, List, Map, Obj, Str, load_checked
 from generator.seccomp.names import architectures_text, known_syscalls
@@ -37,6 +37,8 @@ _DEFAULT_KEYS = (
     "peerPorts",
 )
 _BUILD_KEYS = ("images", "template", "entrypoint", "lockfiles", "lockHint")
+# Build keys a built profile may leave out (a prebuilt one may not have them either).
+_OPTIONAL_BUILD_KEYS = ("appFiles",)
 
 PROFILE = Obj(
     {
@@ -56,6 +58,13 @@ PROFILE = Obj(
             )
         ),
         "lockHint": Field(Str(max_len=500)),
+        "appFiles": Field(
+            app_files(
+                "the app's own files and folders in the build context that the runtime stage "
+                "receives, for runtimes that ship sources (a manifest's spec.build.appFiles "
+                "replaces them); a profile without them ships only what its build makes"
+            )
+        ),
         "seccomp": Field(name(), True),
         "resources": Field(
             Obj({"requests": Field(_QUANTITIES, True), "limits": Field(_QUANTITIES, True)}), True
@@ -73,12 +82,12 @@ def _check_kind(doc: Document, data: dict[str, Any]) -> None:
     prebuilt = data.get("prebuilt", False)
     problems = [
         Problem(doc.at(key) if prebuilt else doc.at(""), key, message)
-        for key in _BUILD_KEYS
+        for key in (*_BUILD_KEYS, *_OPTIONAL_BUILD_KEYS)
         for message in [
             "a prebuilt profile builds nothing: remove it"
             if prebuilt and key in data
             else "is required (or set prebuilt: true)"
-            if not prebuilt and key not in data
+            if not prebuilt and key not in data and key in _BUILD_KEYS
             else ""
         ]
         if message
@@ -160,6 +169,8 @@ class RuntimeProfile:
     seccomp: SeccompBaseline
     resources: dict[str, dict[str, str]]
     prebuilt: bool = False
+    # The context's files and folders the runtime stage receives (none: the build's output only).
+    app_files: tuple[str, ...] = ()
     # Spec keys (manifest YAML, already validated) a manifest of this runtime leaves out.
     defaults: dict[str, Any] = field(default_factory=dict)
 
@@ -251,6 +262,7 @@ class ProfileSet:
             seccomp=baseline,
             resources={k: dict(v) for k, v in data["resources"].items()},
             prebuilt=data.get("prebuilt", False),
+            app_files=tuple(data.get("appFiles", ())),
             defaults=dict(data.get("defaults", {})),
         )
 

@@ -159,6 +159,10 @@ def scaffold(
         if not any(p.is_file() for p in source.glob(pattern)):
             lines.append(f"missing {pattern}: render refuses the build until it exists; "
                          f"{profile.lock_hint}")  # fmt: skip
+    missing = [path for path in profile.app_files if not (source / path).exists()]
+    if missing:
+        lines.append(f"missing {', '.join(missing)}: the image ships only the app files the "
+                     "profile names; name yours with build.appFiles")  # fmt: skip
     parsed = parse_ports(given)
     low = [str(p["port"]) for p in parsed if p["port"] < 1024]
     if low:

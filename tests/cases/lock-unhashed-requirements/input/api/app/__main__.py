@@ -1,0 +1,1 @@
+"""The package the python profile ships (appFiles: app) and `python3 -m app` runs."""
