@@ -1,8 +1,9 @@
 """hadolint and checkov (dockerfile framework) report nothing on any generated Dockerfile.
 
 Rendered: the bundled example, one service per shipped runtime, a user profile with its
-own template, mirrored bases, an --allow-unpinned render, and an entrypoint full of
-characters that need escaping. Every finding of every level counts.
+own template, mirrored bases, a service naming its own appFiles, an --allow-unpinned
+render, and an entrypoint full of characters that need escaping. Every finding of every
+level counts.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ INPUTS = {
     "all-runtimes": CASES / "docker-all-runtimes" / "input",
     "user-profile": CASES / "docker-user-profile" / "input",
     "mirror": CASES / "docker-mirror-and-context" / "input",
+    "app-files": CASES / "docker-app-files" / "input",
 }
 
 
