@@ -6,8 +6,10 @@ pushed to a real registry (Debian's docker-registry on 127.0.0.1) and pinned wit
 registry) and through a user profile (go's build image). Each app under tests/build/ is
 built with `podman build --pull=never --network none` from the generated Dockerfile, then
 run with exactly the constraints of the generated Deployment and its seccomp.json, and
-must answer its readiness probe. A base re-tagged to new content must make
-`cgen pin --check` and the pinned build fail.
+must answer its readiness probe; its exported filesystem must hold below /app only the
+build's output and the app files named (a secret.txt and a notes/ folder planted in the
+context, matched by no ignore pattern, must not ship). A base re-tagged to new content
+must make `cgen pin --check` and the pinned build fail.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from conftest import ROOT, run_cgen
 
 sys.path.insert(0, str(ROOT / "tests" / "build"))
 import buildharness as bh
+import image_contents as contents
 
 pytestmark = pytest.mark.container
 
@@ -35,6 +37,14 @@ APPS = ROOT / "tests" / "build"
 RUNTIMES = ("python", "node", "go")
 NAMESPACE = "builds"
 SECRET_FILE = ".env"
+# Lying in every build context but matched by no Dockerfile.dockerignore pattern: only
+# the runtime stage's copy-by-name keeps them out of the image.
+STRAYS = {"secret.txt": "TOKEN=planted-in-the-context\n", "notes/todo.md": "internal notes\n"}
+# What the runtime stage holds below /app besides the app files: the build's output.
+BUILT = {"python": ("deps",), "node": ("node_modules",), "go": ("server",)}
+# node names its app files in the manifest (a lib/ folder beyond the profile's default);
+# python ships the profile's default (the app/ package); go ships only its binary.
+MANIFEST_APP_FILES = {"node": ["package.json", "server.js", "lib"]}
 # Where each local base goes, as path below the registry, and whether it is pushed as a
 # multi-platform index (like the real distroless tags) or as a single image manifest.
 BASES = {
@@ -118,9 +128,18 @@ def _write_project(project: Path, reg: bh.Registry) -> None:
     (project / "profiles" / "go.yaml").write_text(yaml.safe_dump(go, sort_keys=False))
     for i, runtime in enumerate(RUNTIMES):
         context = project / "apps" / runtime
-        shutil.copytree(APPS / runtime, context)
+        # Without local caches, which the ignore file keeps out of the build anyway.
+        shutil.copytree(
+            APPS / runtime, context, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+        )
         # A secret lying around in the context must not reach any image layer.
         (context / SECRET_FILE).write_text("TOKEN=must-not-reach-the-image\n")
+        for stray, text in STRAYS.items():
+            (context / stray).parent.mkdir(exist_ok=True)
+            (context / stray).write_text(text)
+        build: dict[str, Any] = {"context": f"apps/{runtime}"}
+        if runtime in MANIFEST_APP_FILES:
+            build["appFiles"] = MANIFEST_APP_FILES[runtime]
         manifest = {
             "apiVersion": "cgen/v1",
             "kind": "Service",
@@ -132,7 +151,7 @@ def _write_project(project: Path, reg: bh.Registry) -> None:
                 "ports": [{"name": "http", "port": 8080}],
                 "writablePaths": ["/tmp"],
                 "probes": {"readiness": {"http": {"path": "/healthz", "port": "http"}}},
-                "build": {"context": f"apps/{runtime}"},
+                "build": build,
             },
         }
         (project / f"{runtime}-app.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
@@ -217,7 +236,15 @@ def test_skeleton_builds_and_runs_under_the_deployment(world: World, runtime: st
             str(world.context(runtime)),
         )
         _check_image_config(builder, image, world.deployment(runtime), runtime)
-        _check_no_shell_and_no_secret(builder, image, world.tmp / f"export-{runtime}.tar")
+        names = contents.exported_names(builder, image, world.tmp / f"export-{runtime}.tar")
+        _check_no_shell_and_no_secret(names)
+        contents.check_only_the_artifact(
+            names,
+            world.context(runtime),
+            BUILT[runtime],
+            MANIFEST_APP_FILES.get(runtime) or _profile_app_files(runtime),
+            STRAYS,
+        )
         seccomp = folder / "seccomp.json"
         assert _run_under_deployment(builder, image, world.deployment(runtime), seccomp)
         # Control: the same run with bind(2) taken out of the generated profile must not get
@@ -246,13 +273,13 @@ def _check_image_config(
     assert not config.get("Cmd")
 
 
-def _check_no_shell_and_no_secret(builder: bh.Containers, image: str, export: Path) -> None:
-    name = builder.podman("create", image).stdout.strip()
-    builder.podman("export", "-o", str(export), name)
-    builder.podman("rm", name)
-    with tarfile.open(export) as tar:
-        names = {m.name.lstrip("./") for m in tar.getmembers()}
-    export.unlink()
+def _profile_app_files(runtime: str) -> list[str]:
+    """The app files the runtime's profile ships when the manifest names none."""
+    profile = yaml.safe_load((ROOT / "profiles" / f"{runtime}.yaml").read_text())
+    return list(profile.get("appFiles", []))
+
+
+def _check_no_shell_and_no_secret(names: set[str]) -> None:
     shells = {"bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/bash", "usr/bin/dash", "bin/busybox"}
     assert not names & shells, f"the runtime image has a shell: {names & shells}"
     assert not [n for n in names if n.endswith(SECRET_FILE)], "a secret reached the image"
