@@ -231,6 +231,7 @@ def app_files(description: str = "") -> List:
         "(no globs, blanks or $)",
         255,
         (check_descending,),
+        why=WHY_OWN,
     )
     return List(path, unique=True, min_items=1, description=description)
 
