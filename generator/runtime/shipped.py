@@ -11,7 +11,8 @@ from pathlib import Path
 def _root(kind: str) -> Path:
     # Installed (wheel or editable), templates/ and profiles/ are the regular packages
     # generator._shipped.templates and .profiles (each has an __init__.py, so files() is a
-    # real folder Jinja can load from); in a plain source tree they sit beside generator/.
+    # real folder Jinja can load from); in a plain source tree they sit beside generator/
+    # (this file is generator/runtime/shipped.py: three levels up).
     try:
         found = resources.files(f"generator._shipped.{kind}")
         if isinstance(found, Path) and found.is_dir():
