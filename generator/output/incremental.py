@@ -77,7 +77,7 @@ def digest(
     sink = hashlib.sha256(b"cgen inputs 1\0")
     options = (os.getcwd(), str(out.resolve()), allow_unpinned, formats)
     sink.update(repr(options).encode("utf-8", "surrogateescape"))
-    code = Path(__file__).resolve().parent
+    code = Path(__file__).resolve().parents[1]  # generator/, not only generator/output/
     skip = {out.resolve()}
     budget = [MAX_FILES, MAX_BYTES]
     try:
