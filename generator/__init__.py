@@ -111,9 +111,10 @@ def render(
     return Report(out_dir, result, project.warnings)
 
 
-def validate(paths: list[Path]) -> list[Problem]:
-    """Run every check without building or writing; returns warnings, raises on errors."""
-    project, _ = load(paths, allow_unpinned=True)
+def validate(paths: list[Path], *, allow_unpinned: bool = False) -> list[Problem]:
+    """Run every check without building or writing; returns warnings, raises on errors
+    (a base image missing from the image lock too, exactly as render reports it)."""
+    project, _ = load(paths, allow_unpinned=allow_unpinned)
     if "terraform" in project.config.formats:
         # What only the Terraform output cannot express (kustomize patches) is an error
         # of a render with cgen.yaml's formats, so validate reports it too.
@@ -195,14 +196,18 @@ def pin(
     paths: list[Path],
     *,
     check: bool = False,
+    offline: bool = False,
     plain_http: list[str] | None = None,
     timeout: float = 30.0,
 ) -> PinReport:
-    """Pin every base image to its digest in images.lock, or (check) fail when one moved."""
+    """Pin every image cgen does not build to its digest in images.lock (offline: from the
+    pins cgen ships), or (check) say how old the pins are and fail when one moved."""
     from generator.images.pin import pin_images
 
-    project, _ = load(paths, allow_unpinned=True)
-    return pin_images(project, check=check, plain_http=plain_http or [], timeout=timeout)
+    project, _ = load_project(paths, pinning=True)
+    return pin_images(
+        project, check=check, offline=offline, plain_http=plain_http or [], timeout=timeout
+    )
 
 
 def syscalls(

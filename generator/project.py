@@ -11,7 +11,8 @@ from typing import TypeVar
 
 from generator.errors import Location, ManifestError, Problem, UserError
 from generator.images import checks as image_checks
-from generator.images.lock import ImageLock, is_pinned, read_lock
+from generator.images.lock import ImageLock, read_lock
+from generator.images.shipped import oldest, project_lock
 from generator.images.templating import Templates, load_templates
 from generator.loader import Document, display_path, load_documents
 from generator.manifest import files as manifest_files
@@ -167,6 +168,7 @@ def _load_services(
     profiles: ProfileSet,
     problems: list[Problem],
     unloaded: list[Unloaded],
+    lock: ImageLock | None,
 ) -> list[Service]:
     loaded = [(file, *load_documents(file, display_path(file))) for file in files]
     # A file that a manifest names (a config file, a kustomize patch) is not a manifest.
@@ -185,7 +187,7 @@ def _load_services(
         for doc in docs:
             doc.source = Path(os.path.relpath(file.resolve(), config_dir.resolve())).as_posix()
             read = manifest_files.reader(file, config_dir)
-            svc, svc_problems = load_service(doc, config, _defaults(doc, profiles), read)
+            svc, svc_problems = load_service(doc, config, _defaults(doc, profiles), read, lock)
             problems += svc_problems
             if svc is not None:
                 services.append(svc)
@@ -204,11 +206,16 @@ def _collect(problems: list[Problem], load: Callable[[], T]) -> T | None:
 
 
 def load_project(
-    paths: list[Path], out_dir: Path | None = None, *, allow_unpinned: bool = False
+    paths: list[Path],
+    out_dir: Path | None = None,
+    *,
+    allow_unpinned: bool = False,
+    pinning: bool = False,
 ) -> tuple[Project, Path]:
     """Load and validate everything; raise ManifestError with every problem found.
 
-    allow_unpinned skips the one check that base images are in the image lock.
+    allow_unpinned turns base images missing from the image lock into warnings; pinning
+    (for `cgen pin`) skips every lock check: what the lock lacks is what pin resolves.
     """
     config, config_file = _load_config(paths)
     # Without cgen.yaml, the project folder (images.lock, profiles) is the first input's.
@@ -225,7 +232,14 @@ def load_project(
     problems: list[Problem] = []
     profiles = ProfileSet(user_profiles, display_path(user_profiles) if user_profiles else None)
     unloaded: list[Unloaded] = []
-    services = _load_services(files, config, config_dir, profiles, problems, unloaded)
+    lock_path = config_dir / config.image_lock
+    lock = _collect(
+        problems,
+        lambda: project_lock(read_lock(lock_path, display_path(lock_path)), lock_path.exists()),
+    )
+    # Prebuilt and sidecar images are pinned inline or by the lock (a broken lock pins none).
+    pins = None if pinning else lock or ImageLock(display_path(lock_path))
+    services = _load_services(files, config, config_dir, profiles, problems, unloaded, pins)
     # Sidecars and init containers are judged like services of their own: their runtime
     # profile, syscall names and capabilities.
     containers = [container_service(s, c) for s in services for c in s.containers]
@@ -236,26 +250,33 @@ def load_project(
     graph, graph_problems = build_graph(services, config.unmanaged, tuple(unloaded))
     problems += graph_problems
     problems += syscalls.validate(services + containers)
-    lock_path = config_dir / config.image_lock
-    lock = _collect(problems, lambda: read_lock(lock_path, display_path(lock_path)))
     templates = load_templates(
         user_profiles / "templates" if user_profiles else None,
         f"{display_path(user_profiles)}" if user_profiles else None,
     )
+    pin_warnings: list[Problem] = []
     if not problems and lock is not None:
         # What the builds need (pinned bases, templates, lock files), once the manifests
         # themselves are sound: a base image follows from a valid runtime.
         # Only what cgen builds has base images, templates and lock files to check.
         built = [svc for svc in graph.services if not svc.prebuilt]
         built_runtimes = {svc.runtime: runtimes[svc.runtime] for svc in built}
-        if not allow_unpinned:
-            problems += image_checks.unpinned(built, built_runtimes, lock)
+        unpinned = image_checks.unpinned(
+            built, built_runtimes, lock, warn=allow_unpinned or pinning
+        )
+        if allow_unpinned:
+            pin_warnings += unpinned
+        elif not pinning:
+            problems += unpinned
+        if built and lock.shipped and not pinning:
+            pin_warnings.append(_shipped_note(lock))
         problems += image_checks.unlocked(built, built_runtimes, templates)
         problems += signing_checks.problems(config, graph.services)
     if problems or lock is None:
         raise ManifestError(problems=problems)
     warnings = sorted(
-        _warnings(services)
+        pin_warnings
+        + _warnings(services, lock)
         + network_warnings(config, services)
         + podsecurity.warnings(services + containers)
         + seccomp_policy.warnings(services, profiles.capability_syscalls())
@@ -296,10 +317,21 @@ def _runtimes(
     return found
 
 
-def _warnings(services: list[Service]) -> list[Problem]:
+def _shipped_note(lock: ImageLock) -> Problem:
+    """The one note of a render without images.lock: where its digests came from."""
+    return Problem(
+        Location(lock.path),
+        "",
+        "no such file: base images are pinned to the digests this cgen ships (resolved "
+        f"{oldest(lock) or 'at release'}); `cgen pin --offline` writes them there to commit, "
+        "`cgen pin` resolves current ones from the registries",
+    )
+
+
+def _warnings(services: list[Service], lock: ImageLock) -> list[Problem]:
     warnings: list[Problem] = []
     for svc in services:
-        if not is_pinned(svc.image):
+        if lock.pin(svc.image) is None:
             warnings.append(
                 Problem(
                     svc.doc.at("spec.image"),

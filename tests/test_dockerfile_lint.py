@@ -36,10 +36,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dockerfiles")
     for name, inputs in INPUTS.items():
         _render(inputs, root / name)
-    # Unpinned (no lock at all): the loud variant must lint clean too.
+    # Unpinned (an empty lock): the loud variant must lint clean too.
     project = root / "unpinned-src"
     shutil.copytree(INPUTS["all-runtimes"], project)
-    (project / "images.lock").unlink()
+    # A lock that pins nothing (without one, the pins cgen ships would apply).
+    (project / "images.lock").write_text("version: 1\nimages: {}\n")
     _render(project, root / "unpinned", "--allow-unpinned")
     shutil.rmtree(project)
     # An entrypoint with quotes, a backslash, a dollar sign and a newline.

@@ -93,14 +93,14 @@ def _print_json(data: object) -> None:
 
 
 @app.command()
-def validate(paths: Paths, as_json: AsJson = False) -> None:
+def validate(paths: Paths, as_json: AsJson = False, allow_unpinned: Unpinned = False) -> None:
     """Run every check on the manifests; write nothing."""
     if not as_json:
-        _warn(generator.validate(paths))
+        _warn(generator.validate(paths, allow_unpinned=allow_unpinned))
         typer.echo("ok")
         return
     try:
-        warnings = generator.validate(paths)
+        warnings = generator.validate(paths, allow_unpinned=allow_unpinned)
     except ManifestError as exc:
         _print_json({"ok": False, "problems": [p.as_dict() for p in exc.problems], "warnings": []})
         raise typer.Exit(exc.exit_code) from None
@@ -188,7 +188,19 @@ def explain(
 def pin(
     paths: Paths,
     check: Annotated[
-        bool, typer.Option("--check", help="Fail when a tag has moved or an image is not pinned.")
+        bool,
+        typer.Option(
+            "--check",
+            help="Say how old the pins are; fail when a tag has moved or an image is not pinned.",
+        ),
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="No registry: fill images.lock from the pins cgen ships (with --check: "
+            "only whether every image is pinned, and how old).",
+        ),
     ] = False,
     plain_http: Annotated[
         list[str] | None,
@@ -200,8 +212,11 @@ def pin(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per registry request.")] = 30.0,
 ) -> None:
-    """Pin every base image to its digest in images.lock (beside cgen.yaml)."""
-    report = generator.pin(paths, check=check, plain_http=plain_http or [], timeout=timeout)
+    """Pin every image cgen does not build (base, prebuilt, sidecar) to its digest in
+    images.lock (beside cgen.yaml)."""
+    report = generator.pin(
+        paths, check=check, offline=offline, plain_http=plain_http or [], timeout=timeout
+    )
     for line in report.lines:
         typer.echo(line)
 

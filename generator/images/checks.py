@@ -11,6 +11,7 @@ from generator.errors import Location, Problem
 from generator.images.frontend import FRONTEND
 from generator.images.lock import ImageLock
 from generator.images.lockfiles_json import check as check_lockfile
+from generator.images.shipped import shipped_lock
 from generator.images.templating import Templates, compile_error
 from generator.loader import display_path
 from generator.manifest.checks import quantity
@@ -25,38 +26,78 @@ def build_context(svc: Service) -> Path | None:
     return Path(svc.doc.path).parent / svc.build_context
 
 
-def unpinned(
-    services: Sequence[Service], runtimes: Mapping[str, RuntimeProfile], lock: ImageLock
-) -> list[Problem]:
-    """A problem for every base image that the image lock does not pin."""
-    problems: list[Problem] = []
-    for svc in services:
+def base_image_users(
+    services: Sequence[Service], runtimes: Mapping[str, RuntimeProfile]
+) -> dict[str, list[tuple[Service, str]]]:
+    """Every base image the built services' Dockerfiles use, with each (service, stage)."""
+    users: dict[str, list[tuple[Service, str]]] = {}
+    for svc in sorted(services, key=lambda s: (s.doc.path, s.name)):
         profile = runtimes.get(svc.runtime)
         if profile is None:
             continue
-        for image in (profile.build_image, profile.runtime_image):
-            if lock.pin(image) is None:
-                problems.append(
-                    Problem(
-                        svc.doc.at("spec.runtime"),
-                        "spec.runtime",
-                        f"base image {image} is not in {lock.path}: "
-                        f"run `cgen pin` (or render with --allow-unpinned)",
-                    )
-                )
-    built = [svc for svc in services if svc.runtime in runtimes]
+        for stage, image in (("build", profile.build_image), ("runtime", profile.runtime_image)):
+            users.setdefault(image, []).append((svc, stage))
+    return users
+
+
+def _who(users: Sequence[tuple[Service, str]]) -> str:
+    """'shop/cart (build stage), shop/front (build and runtime stages)' in manifest order."""
+    stages: dict[str, list[str]] = {}
+    for svc, stage in users:
+        stages.setdefault(f"{svc.namespace}/{svc.name}", []).append(stage)
+    return ", ".join(
+        f"{name} ({' and '.join(found)} stage{'s' if len(found) > 1 else ''})"
+        for name, found in stages.items()
+    )
+
+
+def _missing(image: str, lock: ImageLock, *, allow: bool) -> str:
+    """'is not in images.lock: run `cgen pin` ...', with the remedies that apply."""
+    where = lock.path
+    if lock.shipped:
+        where += " (there is no such file, and cgen ships no pin for it)"
+    text = f"is not in {where}: run `cgen pin`"
+    if not lock.shipped and image in shipped_lock().digests:
+        text += " (or `cgen pin --offline` for the digest cgen ships)"
+    return text + (" or render with --allow-unpinned" if allow else "")
+
+
+def unpinned(
+    services: Sequence[Service],
+    runtimes: Mapping[str, RuntimeProfile],
+    lock: ImageLock,
+    *,
+    warn: bool = False,
+) -> list[Problem]:
+    """One problem per base image the lock does not pin, at its first user, naming every
+    service and stage that uses it (warn: the warnings of an --allow-unpinned render)."""
+    problems: list[Problem] = []
+    for image, users in sorted(base_image_users(services, runtimes).items()):
+        if lock.pin(image) is not None:
+            continue
+        if warn:
+            what = (
+                f"rendered by its tag alone, marked UNPINNED above its FROM line, for {_who(users)}"
+            )
+        else:
+            what = f"used by {_who(users)}"
+        text = f"base image {image} {_missing(image, lock, allow=not warn)}; {what}"
+        problems.append(Problem(users[0][0].doc.at("spec.runtime"), "spec.runtime", text))
+    built = sorted(
+        (svc for svc in services if svc.runtime in runtimes), key=lambda s: (s.doc.path, s.name)
+    )
     if built and lock.pin(FRONTEND) is None:
         # Once, at the first service: every Dockerfile's `# syntax=` line names it.
-        first = min(built, key=lambda s: (s.doc.path, s.name))
-        problems.append(
-            Problem(
-                first.doc.at("spec.runtime"),
-                "spec.runtime",
-                f"BuildKit's Dockerfile frontend {FRONTEND} (the `# syntax=` line of every "
-                f"Dockerfile) is not in {lock.path}: run `cgen pin` (or render with "
-                "--allow-unpinned)",
-            )
+        names = ", ".join(f"{svc.namespace}/{svc.name}" for svc in built)
+        if warn:
+            what = f"rendered by its tag alone, with a WARNING in the header, for {names}"
+        else:
+            what = f"used by {names}"
+        text = (
+            f"BuildKit's Dockerfile frontend {FRONTEND} (the `# syntax=` line of every "
+            f"Dockerfile) {_missing(FRONTEND, lock, allow=not warn)}; {what}"
         )
+        problems.append(Problem(built[0].doc.at("spec.runtime"), "spec.runtime", text))
     return problems
 
 

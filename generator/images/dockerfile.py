@@ -48,9 +48,13 @@ def _context_in_project(svc: Service) -> str | None:
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
     images = base_images(project, svc)
     pinned = []
+    marks = []
     for image in images:
-        ref = project.image_lock.pin(image) or image
-        pinned.append(mirrored(ref, project.config.registry_mirrors))
+        ref = project.image_lock.pin(image)
+        pinned.append(mirrored(ref or image, project.config.registry_mirrors))
+        # An --allow-unpinned render marks each FROM line whose base has no digest.
+        note = f"UNPINNED: {image} is not in {project.config.image_lock}; run `cgen pin`"
+        marks.append("" if ref else comment([note]))
     notes = header_lines(svc.source)  # comment() escapes control characters
     if any(project.image_lock.pin(image) is None for image in base_images(project, svc)):
         notes.append("WARNING: rendered with --allow-unpinned; base images are NOT pinned.")
@@ -72,6 +76,8 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
         "build_image": pinned[0],
         "runtime_image": pinned[1],
+        "build_mark": marks[0].rstrip("\n"),
+        "runtime_mark": marks[1].rstrip("\n"),
         "uid": uid(project, svc),
         "ports": ports,
         "service_json": json.dumps(svc.name),

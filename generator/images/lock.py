@@ -1,4 +1,6 @@
-"""The image lock (images.lock): every base image tag mapped to the digest it was pinned to."""
+"""The image lock (images.lock): every image tag cgen does not build itself (the runtime
+profiles' base images, BuildKit's frontend, prebuilt and sidecar images) mapped to the digest
+it was pinned to, and the date that digest was resolved."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from generator.manifest.formats import IMAGE
 from generator.schema import Field, Int, Map, Obj, Str, load_checked
 
 DIGEST = r"sha256:[a-f0-9]{64}"
+DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_REFERENCE = Str(IMAGE, "an image reference", 512)
 LOCK = Obj(
     {
         "version": Field(Int(1, 1), True),
-        "images": Field(
-            Map(Str(IMAGE, "an image reference", 512), Str(DIGEST, "a sha256 digest")), True
-        ),
+        "images": Field(Map(_REFERENCE, Str(DIGEST, "a sha256 digest")), True),
+        # Optional: locks written before cgen recorded dates have none.
+        "resolved": Field(Map(_REFERENCE, Str(DATE, "a date (YYYY-MM-DD)"))),
     }
 )
 _HAS_DIGEST = re.compile(rf"@{DIGEST}$")
@@ -32,6 +36,10 @@ class ImageLock:
 
     path: str
     digests: dict[str, str] = field(default_factory=dict)
+    # The date (YYYY-MM-DD) each digest was resolved, where the lock records it.
+    resolved: dict[str, str] = field(default_factory=dict)
+    # Set when the project has no lock file and these are the pins cgen ships (shipped.py).
+    shipped: bool = False
 
     def pin(self, image: str) -> str | None:
         """image@digest, the image itself when it carries a digest, or None when unpinned."""
@@ -45,18 +53,24 @@ def read_lock(path: Path, display: str) -> ImageLock:
     """Read images.lock; a missing file is an empty lock, a broken one an error."""
     if not path.exists():
         return ImageLock(display)
-    return ImageLock(display, dict(load_checked(path, display, LOCK).data["images"]))
+    data = load_checked(path, display, LOCK).data
+    return ImageLock(display, dict(data["images"]), dict(data.get("resolved") or {}))
 
 
-def render_lock(digests: dict[str, str]) -> str:
+def render_lock(digests: dict[str, str], resolved: dict[str, str] | None = None) -> str:
     """The lock file's text: sorted, one image a line, stable bytes."""
     lines = [
-        "# cgen image lock: each base image reference and the index digest it is pinned to.",
-        "# Written by `cgen pin`; `cgen pin --check` fails when a tag has moved.",
+        "# cgen image lock: each image reference cgen does not build (base images, the",
+        "# Dockerfile frontend, prebuilt and sidecar images) and the index digest it is pinned",
+        "# to. Written by `cgen pin`; `cgen pin --check` fails when a tag has moved.",
         "version: 1",
         "images:" if digests else "images: {}",
     ]
     lines += [f"  {image}: {digests[image]}" for image in sorted(digests)]
+    dates = {image: day for image, day in (resolved or {}).items() if image in digests}
+    if dates:
+        lines.append("resolved:  # the day each digest was resolved (`cgen pin --check`: ages)")
+        lines += [f"  {image}: '{dates[image]}'" for image in sorted(dates)]
     return "\n".join(lines) + "\n"
 
 
@@ -150,8 +164,8 @@ def compare(lock: ImageLock, digests: dict[str, str]) -> PinResult:
     return PinResult(lock.path, dict(sorted(digests.items())), added, moved, removed)
 
 
-def write_lock(path: Path, digests: dict[str, str]) -> None:
+def write_lock(path: Path, digests: dict[str, str], resolved: dict[str, str]) -> None:
     """Write images.lock atomically (a crash leaves the old file or the new one)."""
     from generator.output.writer import write_text_atomic
 
-    write_text_atomic(path, render_lock(digests))
+    write_text_atomic(path, render_lock(digests, resolved))

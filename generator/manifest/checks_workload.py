@@ -6,7 +6,7 @@ import posixpath
 
 import yaml
 
-from generator.images.lock import is_pinned
+from generator.images.lock import ImageLock
 from generator.manifest.contract import CIDR, MOUNT_PATH
 from generator.manifest.workload_contract import SECRET_NAME, SECRET_VALUE
 from generator.model import PortRef, Service
@@ -56,12 +56,6 @@ def _check_containers(svc: Service, ctx: Context) -> None:
         if container.name in names:
             ctx.fail(f"{container.keypath}.name", f"repeats the name of {names[container.name]}")
         names.setdefault(container.name, f"{container.keypath}.name")
-        if not is_pinned(container.image):
-            ctx.fail(
-                f"{container.keypath}.image",
-                "a sidecar or init container image must be pinned by digest "
-                "(repository:tag@sha256:...): cgen does not build it",
-            )
         for name, value in container.env:
             why = secret_problem(name, value)
             if why is not None:
@@ -164,12 +158,7 @@ def _check_exposure(svc: Service, ctx: Context) -> None:
 def _check_prebuilt(svc: Service, ctx: Context) -> None:
     if not svc.prebuilt:
         return
-    if not is_pinned(svc.image):
-        ctx.fail(
-            "spec.image",
-            "a prebuilt image must be pinned by digest (repository:tag@sha256:...): "
-            "nobody reviewed the bytes a moving tag points to",
-        )
+    # Its digest (inline or from images.lock) is checked with the lock: check_pins.
     build = svc.doc.data["spec"].get("build", {})
     for key in ("context", "entrypoint", "appFiles"):
         if key in build:
@@ -207,3 +196,23 @@ def not_own_port(svc: Service, ref: PortRef) -> str:
     """The error for a reference to a port the service does not declare, with near names."""
     hint = did_you_mean(ref, (p.name for p in svc.ports)) if isinstance(ref, str) else ""
     return f"{ref!r} is not one of this service's ports{hint}"
+
+
+def check_pins(svc: Service, ctx: Context, lock: ImageLock) -> None:
+    """Prebuilt, sidecar and init container images pinned neither inline nor by the image
+    lock: cgen does not build them, so nobody reviewed the bytes a moving tag points to.
+    (No --allow-unpinned for these: only base images of a build may go unpinned.)"""
+    remedy = f"append @sha256:..., or run `cgen pin` to record its tag's digest in {lock.path}"
+    if svc.prebuilt and lock.pin(svc.image) is None:
+        ctx.fail(
+            "spec.image",
+            "a prebuilt image must be pinned by digest (repository:tag@sha256:...): "
+            f"nobody reviewed the bytes a moving tag points to; {remedy}",
+        )
+    for container in svc.containers:
+        if lock.pin(container.image) is None:
+            ctx.fail(
+                f"{container.keypath}.image",
+                "a sidecar or init container image must be pinned by digest "
+                f"(repository:tag@sha256:...): cgen does not build it; {remedy}",
+            )

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import Problem
+from generator.images.lock import ImageLock
 from generator.loader import Document
 from generator.manifest import parse_workload as workload
 from generator.manifest.checks import check_service
+from generator.manifest.checks_workload import check_pins
 from generator.manifest.contract import CONFIG, MANIFEST
 from generator.model import (
     DEFAULT_PROTOCOL,
@@ -121,14 +123,20 @@ def load_service(
     config: Config,
     defaults: RuntimeDefaults | None = None,
     read: FileReader | None = None,
+    lock: ImageLock | None = None,
 ) -> tuple[Service | None, list[Problem]]:
-    """Validate one manifest document and build its Service; None when it is invalid."""
+    """Validate one manifest document and build its Service; None when it is invalid.
+
+    With the image lock, the images cgen does not build must be pinned (inline or by it);
+    without (`cgen pin` loads what it is about to pin), that is not checked."""
     ctx = Context(doc)
     if not MANIFEST.check(doc.data, "", ctx):
         return None, ctx.problems
     files = _read_files(doc.data["spec"], read, ctx)
     service = _build(doc, config, defaults or RuntimeDefaults(), files)
     check_service(service, config, ctx)
+    if lock is not None:
+        check_pins(service, ctx, lock)
     return (None if ctx.problems else service), ctx.problems
 
 

@@ -115,7 +115,8 @@ def _images(project: Project, svc: Service) -> list[Fact]:
     subject = f"{svc.namespace}/{svc.name}"
     where = svc.doc.at("spec.image")
     if svc.prebuilt:
-        found = [Fact("image", subject, "image", svc.image, where)]
+        image = project.image_lock.pin(svc.image) or svc.image
+        found = [Fact("image", subject, "image", image, where)]
     else:
         runtime = project.runtime(svc)
         where = Location(project.image_lock.path)  # the digest comes from the lock, not here
@@ -126,7 +127,8 @@ def _images(project: Project, svc: Service) -> list[Fact]:
                 found.append(Fact("image", subject, f"{stage} base", pinned, where))
     for container in svc.containers:
         at = svc.doc.at(f"{container.keypath}.image")
-        found.append(Fact("image", subject, f"{container.name} image", container.image, at))
+        image = project.image_lock.pin(container.image) or container.image
+        found.append(Fact("image", subject, f"{container.name} image", image, at))
     return found
 
 

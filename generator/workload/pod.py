@@ -119,7 +119,9 @@ def _container(
     project: Project, svc: Service, ports: tuple[Port, ...] | None = None
 ) -> dict[str, Any]:
     user = uid(project, svc)
-    container: dict[str, Any] = {"name": svc.name, "image": svc.image, "imagePullPolicy": "Always"}
+    # A tag-only prebuilt or sidecar image runs by the digest images.lock pins it to.
+    image = project.image_lock.pin(svc.image) or svc.image
+    container: dict[str, Any] = {"name": svc.name, "image": image, "imagePullPolicy": "Always"}
     if svc.command is not None:
         container["command"] = list(svc.command)
     if svc.args is not None:
