@@ -10,6 +10,7 @@ never with values written into the test.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import os
 import sys
@@ -227,16 +228,20 @@ def _lock(project: Path) -> dict[str, Any]:
 def test_pin_resolves_tags_to_the_pushed_digests(published: Published, tmp_path: Path) -> None:
     host = published.registry.host
     project = _project(tmp_path / "p", host)
+    days = {datetime.datetime.now(datetime.UTC).date().isoformat()}
     proc = run_cgen(["pin", str(project)], env=_env(tmp_path))
+    days.add(datetime.datetime.now(datetime.UTC).date().isoformat())
     assert proc.returncode == 0, proc.stderr
-    assert _lock(project) == {
-        "version": 1,
-        "images": {
-            f"{host}/{BUILD_REPO}:3.11": published.digests[f"{BUILD_REPO}:3.11"],
-            f"{host}/{RUNTIME_REPO}:3.11": published.digests[f"{RUNTIME_REPO}:3.11"],
-            FRONTEND: published.digests[FRONTEND_REPO],
-        },
+    images = {
+        f"{host}/{BUILD_REPO}:3.11": published.digests[f"{BUILD_REPO}:3.11"],
+        f"{host}/{RUNTIME_REPO}:3.11": published.digests[f"{RUNTIME_REPO}:3.11"],
+        FRONTEND: published.digests[FRONTEND_REPO],
     }
+    lock = _lock(project)
+    assert set(lock) == {"version", "images", "resolved"} and lock["version"] == 1
+    assert lock["images"] == images
+    # Each digest with the day it was resolved (today, by the registry's answer).
+    assert set(lock["resolved"]) == set(images) and set(lock["resolved"].values()) <= days
     first = (project / "images.lock").read_bytes()
     again = run_cgen(["pin", str(project)], env=_env(tmp_path))
     assert again.returncode == 0 and "up to date" in again.stdout
