@@ -50,7 +50,10 @@ def test_init_detects_the_runtime_and_the_manifest_validates(tmp_path: Path, run
     proc = run_cgen(["init", str(source), "--out", str(out)])
     assert proc.returncode == 0, proc.stderr
     assert f"runtime {runtime}" in proc.stdout
-    project, _ = generator.load([out], allow_unpinned=True)
+    # No lock beside it: the base images take the pins cgen ships, and init says so.
+    assert "no images.lock here" in proc.stdout and "cgen pin --offline" in proc.stdout
+    project, _ = generator.load([out])
+    assert project.image_lock.shipped
     (svc,) = project.services
     assert (svc.name, svc.runtime) == ("my-svc", runtime)
     assert [(p.name, p.port) for p in svc.ports] == [("http", 8080)]

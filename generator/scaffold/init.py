@@ -172,6 +172,14 @@ def scaffold(
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "x", encoding="utf-8") as handle:  # "x": never overwrite
         handle.write(text)
+    if not profile.prebuilt and not any(
+        (target.parent / name).exists() for name in ("images.lock", "cgen.yaml")
+    ):
+        lines.append(
+            "no images.lock here: validate and render pin the base images to the digests "
+            "cgen ships; `cgen pin --offline` writes them into images.lock to commit "
+            "(`cgen pin` resolves current ones)"
+        )
     return InitResult(target, text, runtime, lines)
 
 
