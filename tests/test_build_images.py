@@ -202,7 +202,8 @@ def test_pin_writes_the_digests_the_registry_holds(world: World) -> None:
         ],
         f"docker.io/{FRONTEND[0]}": world.pushed[f"{reg}/{FRONTEND[0]}"],
     }
-    assert lock == {"version": 1, "images": expected}
+    assert lock["version"] == 1 and lock["images"] == expected
+    assert set(lock["resolved"]) == set(expected)  # with the day each was resolved
     for runtime in RUNTIMES:
         first = (world.folder(runtime) / "Dockerfile").read_text().splitlines()[0]
         assert first == f"# syntax={FRONTEND[0]}@{world.pushed[f'{reg}/{FRONTEND[0]}']}"
