@@ -139,7 +139,8 @@ def test_validate_reports_a_missing_lock_entry_exactly_as_render() -> None:
     expected = (UNPINNED_CASE / "expected_error.txt").read_text(encoding="utf-8")
     proc = run_cgen(["validate", "tests/cases/unpinned-base-image/input"])
     assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr == expected
+    # The same problems; only render, which writes, adds that it wrote nothing.
+    assert proc.stderr == expected.replace("; nothing was written\n", "\n")
     # Once per image: the frontend and the two python bases, each with its users.
     errors = [line for line in expected.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3
