@@ -81,6 +81,9 @@ class RuncOptions:
     uid: int = 65532
     gid: int = 65532
     capabilities: Sequence[str] = ()
+    # linux.sysctl of the runtime spec: the pod's securityContext.sysctls, set by runc in
+    # the container's own namespaces (net.* only with a network namespace of its own).
+    sysctls: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str = "/"
     binds: Sequence[Bind] = ()
@@ -152,9 +155,10 @@ def oci_profile(baseline_yaml: Path) -> dict[str, Any]:
 def options_from_deployment(deployment: Mapping[str, Any], **extra: Any) -> RuncOptions:
     """RuncOptions that apply a rendered Deployment's container securityContext.
 
-    uid/gid, added capabilities (after drop ALL), allowPrivilegeEscalation=false as
-    noNewPrivileges, readOnlyRootFilesystem, and every emptyDir mount as a tmpfs; anything
-    the harness cannot reproduce (privileged, other drops, other volumes) is an error.
+    uid/gid, added capabilities (after drop ALL), the pod's sysctls,
+    allowPrivilegeEscalation=false as noNewPrivileges, readOnlyRootFilesystem, and every
+    emptyDir mount as a tmpfs; anything the harness cannot reproduce (privileged, other
+    drops, other volumes) is an error.
     """
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -172,6 +176,7 @@ def options_from_deployment(deployment: Mapping[str, Any], **extra: Any) -> Runc
         uid=ctx.get("runAsUser", pod_ctx.get("runAsUser")),
         gid=ctx.get("runAsGroup", pod_ctx.get("runAsGroup")),
         capabilities=tuple(ctx["capabilities"].get("add", ())),
+        sysctls={s["name"]: s["value"] for s in pod_ctx.get("sysctls", ())},
         no_new_privileges=ctx.get("allowPrivilegeEscalation") is False,
         readonly_root=ctx.get("readOnlyRootFilesystem") is True,
         tmpfs=tuple(tmpfs),
@@ -274,6 +279,8 @@ def _config(args: Sequence[str], opts: RuncOptions) -> dict[str, Any]:
     }
     if opts.seccomp is not None:
         linux["seccomp"] = dict(opts.seccomp)
+    if opts.sysctls:
+        linux["sysctl"] = dict(opts.sysctls)
     return {
         "ociVersion": "1.0.2",
         "process": {

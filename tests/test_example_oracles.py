@@ -84,6 +84,20 @@ def test_checkov_finds_nothing_and_every_skip_is_explained(example_out: Path) ->
         assert f"{skip.check_id}=" in text
 
 
+def test_checkov_accepts_a_low_port_without_capability(tmp_path: Path) -> None:
+    # Port 80 without NET_BIND_SERVICE: the pod's sysctl instead of a capability, which
+    # checkov's capability checks (CKV_K8S_25, _28, _37, _39) have nothing to say about.
+    case = ROOT / "tests" / "cases" / "low-port-sysctl" / "input"
+    out = tmp_path / "out"
+    run_cgen(["render", case.relative_to(ROOT).as_posix(), "--out", str(out)], check=True)
+    deployment = yaml.safe_load((out / "shop" / "web" / "deployment.yaml").read_text())
+    assert "sysctls" in deployment["spec"]["template"]["spec"]["securityContext"]
+    result = oracles.checkov_run(out, ["kubernetes"])
+    assert result.parsing_errors == []
+    assert result.resource_counts.get("kubernetes", 0) >= 5
+    assert [str(f) for f in result.failed] == []
+
+
 def test_hadolint_finds_nothing(example_out: Path) -> None:
     dockerfiles = sorted(example_out.rglob("Dockerfile"))
     assert len(dockerfiles) == 9

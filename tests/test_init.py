@@ -68,12 +68,16 @@ def test_ports_from_flags_win_over_expose(tmp_path: Path) -> None:
     source = _source(tmp_path / "dns", SOURCES["go"], "EXPOSE 8080\n")
     out = tmp_path / "dns.yaml"
     args = ["init", str(source), "-o", str(out), "--port", "dns=53/udp", "--port", "metrics=9090"]
-    assert run_cgen(args).returncode == 0
+    proc = run_cgen(args)
+    assert proc.returncode == 0, proc.stderr
     project, _ = generator.load([out], allow_unpinned=True)
     assert [(p.name, p.port, p.protocol) for p in project.services[0].ports] == [
         ("dns", 53, "UDP"),
         ("metrics", 9090, "TCP"),
     ]
+    # A low port needs no capability: the pod's sysctl lets the non-root user bind it.
+    assert project.services[0].capabilities == ()
+    assert "net.ipv4.ip_unprivileged_port_start" in proc.stdout
 
 
 def test_a_missing_lock_file_is_named_with_how_to_make_it(tmp_path: Path) -> None:

@@ -67,11 +67,6 @@ def _check_ports(svc: Service, ctx: Context) -> None:
         names.setdefault(port.name, i)
         numbers.setdefault((port.port, port.protocol), i)
         service_ports.setdefault((port.service_port, port.protocol), i)
-        if port.port < 1024 and "NET_BIND_SERVICE" not in svc.capabilities:
-            ctx.fail(
-                f"spec.ports[{i}].port",
-                f"port {port.port} is below 1024 and needs capabilities: [NET_BIND_SERVICE]",
-            )
 
 
 def _check_dependencies(svc: Service, config: Config, ctx: Context) -> None:

@@ -166,8 +166,8 @@ def scaffold(
     parsed = parse_ports(given)
     low = [str(p["port"]) for p in parsed if p["port"] < 1024]
     if low:
-        lines.append(f"port {', '.join(low)} below 1024: capabilities [NET_BIND_SERVICE] "
-                     "added (or listen above 1023 and drop it)")  # fmt: skip
+        lines.append(f"port {', '.join(low)} below 1024: no capability needed, the pod sets "
+                     "the sysctl net.ipv4.ip_unprivileged_port_start instead")  # fmt: skip
     text = _text(service, namespace, runtime, image, parsed, context, profile.prebuilt)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "x", encoding="utf-8") as handle:  # "x": never overwrite
@@ -198,8 +198,6 @@ def _text(
     spec: dict[str, Any] = {"runtime": runtime}
     spec["image"] = image or f"registry.example.com/{service}"
     spec["ports"] = ports
-    if any(p["port"] < 1024 for p in ports):
-        spec["capabilities"] = ["NET_BIND_SERVICE"]
     if not prebuilt:
         spec["build"] = {"context": context}
     body = {"apiVersion": "cgen/v1", "kind": "Service", "metadata": metadata, "spec": spec}

@@ -106,6 +106,7 @@ POD_SECURITY: Schema = {
     "fsGroup": F("fs_group", "string"),
     "fsGroupChangePolicy": F("fs_group_change_policy"),
     "seccompProfile": _block("seccomp_profile", SECCOMP),
+    "sysctls": _blocks("sysctl", {"name": F("name"), "value": F("value")}),
 }
 VOLUME: Schema = {
     "name": F("name"),

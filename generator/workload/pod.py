@@ -12,6 +12,11 @@ from generator.model import Container, Port, Probe, Service, container_service
 from generator.project import Project
 from generator.seccomp.profile import pod_seccomp_profile
 
+# Kubernetes' safe sysctl (allowed by Pod Security "restricted"): ports from this number up
+# may be bound without NET_BIND_SERVICE, in the pod's own network namespace only.
+UNPRIVILEGED_PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
+PRIVILEGED_PORTS_END = 1024
+
 PROBE_FIELDS = {
     "readiness": "readinessProbe",
     "liveness": "livenessProbe",
@@ -61,6 +66,19 @@ def probes(svc: Service) -> dict[str, Probe]:
         for kind in ("readiness", "liveness"):
             declared.setdefault(kind, Probe("tcp", tcp[0].name, None, None, (), ""))
     return declared
+
+
+def unprivileged_port_start(svc: Service) -> int | None:
+    """The lowest port below 1024 that a container listens on without NET_BIND_SERVICE
+    (the pod's ip_unprivileged_port_start), or None when there is none."""
+    caps: dict[str | None, tuple[str, ...]] = {None: svc.capabilities}
+    caps.update({c.name: c.capabilities for c in svc.containers})
+    low = [
+        p.port
+        for p in svc.ports
+        if p.port < PRIVILEGED_PORTS_END and "NET_BIND_SERVICE" not in caps.get(p.container, ())
+    ]
+    return min(low) if low else None
 
 
 def _probe(svc: Service, probe: Probe) -> dict[str, Any]:
@@ -204,6 +222,11 @@ def pod_spec(project: Project, svc: Service) -> dict[str, Any]:
         # directory is not walked on every start.
         security["fsGroupChangePolicy"] = "OnRootMismatch"
     security["seccompProfile"] = {"type": "RuntimeDefault"}
+    start = unprivileged_port_start(svc)
+    if start is not None:
+        # A low port without a capability: the pod lowers its own network namespace's
+        # privileged range instead (manifests that add NET_BIND_SERVICE keep theirs).
+        security["sysctls"] = [{"name": UNPRIVILEGED_PORT_SYSCTL, "value": str(start)}]
     pod: dict[str, Any] = {
         "serviceAccountName": svc.name,
         "automountServiceAccountToken": False,
