@@ -17,23 +17,26 @@ from generator.workload import podsecurity
 from generator.workload.pod import checkov_skips
 
 
-def _namespace_object(namespace: str, level: str) -> dict[str, Any]:
+def _namespace_object(project: Project, namespace: str) -> dict[str, Any]:
     # Pod Security Admission enforces what the generated pods already do; warn and audit
     # stay at restricted so that any pod below it is reported.
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": namespace,
-            "labels": {
-                **MANAGED_BY,
-                "pod-security.kubernetes.io/enforce": level,
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-            },
+    metadata: dict[str, Any] = {
+        "name": namespace,
+        "labels": {
+            **MANAGED_BY,
+            "pod-security.kubernetes.io/enforce": podsecurity.namespace_level(
+                project.config, namespace
+            ),
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
         },
     }
+    lowered = podsecurity.lowered(project.config, namespace)
+    if lowered is not None:
+        # Whoever reads the cluster sees why this namespace enforces less than restricted.
+        metadata["annotations"] = {podsecurity.REASON_ANNOTATION: lowered.reason}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def namespace_folder(project: Project, namespace: str) -> Folder:
@@ -43,16 +46,15 @@ def namespace_folder(project: Project, namespace: str) -> Folder:
     if project.config.create_namespaces:
         members = [s for s in project.graph.services if s.namespace == namespace]
         pods = members + [container_service(s, c) for s in members for c in s.containers]
-        level, reasons = podsecurity.namespace_level(pods)
-        objects["namespace.yaml"] = _namespace_object(namespace, level)
+        objects["namespace.yaml"] = _namespace_object(project, namespace)
         signing = project.config.signing
         if signing is not None:
             # The policy-controller checks only the namespaces that opt in by this label.
             labels = objects["namespace.yaml"]["metadata"]["labels"]
             labels.update(supply.namespace_labels(signing, project.graph.services, namespace))
+        reasons = podsecurity.namespace_notes(project.config, namespace, pods)
         if reasons:
-            notes["namespace.yaml"] = [f"Pod Security enforce level {level}, not restricted:"]
-            notes["namespace.yaml"] += [f"  {reason}" for reason in reasons]
+            notes["namespace.yaml"] = reasons
     objects.update(network.namespace_objects(project, namespace))
     source = f"the manifests of namespace {namespace}"
     return Folder(f"{namespace}/{NAMESPACE_DIR}", source, objects, notes)

@@ -19,6 +19,10 @@ OutputFormat = Literal["kubernetes", "terraform"]
 SeccompMode = Literal["enforce", "audit"]
 SeccompDelivery = Literal["localhost", "operator"]
 PeerRole = Literal["ingress-controller", "metrics-scraper"]
+# Pod Security Standards levels a namespace can be lowered to in cgen.yaml (restricted is
+# the default of every namespace).
+LoweredLevel = Literal["baseline", "privileged"]
+LOWERED_LEVELS: tuple[str, ...] = get_args(LoweredLevel)
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 DIALECTS: tuple[str, ...] = get_args(Dialect)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
@@ -72,6 +76,7 @@ class Config:
     metrics_scraper: Role | None = None
     registry_mirrors: tuple[tuple[str, str], ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
+    pod_security: tuple[NamespaceSecurity, ...] = ()  # namespaces lowered on purpose
     signing: Signing | None = None  # image signature and attestation enforcement
     ci: Pipeline | None = None  # the CI workflow that builds, signs and attests the images
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
@@ -84,6 +89,16 @@ class Config:
             + [("podCidrs", c) for c in self.pod_cidrs]
             + [("serviceCidrs", c) for c in self.service_cidrs]
         )
+
+
+@dataclass(frozen=True)
+class NamespaceSecurity:
+    """A namespace whose Pod Security enforce level cgen.yaml lowers on purpose, and why."""
+
+    namespace: str
+    level: LoweredLevel
+    reason: str
+    keypath: str
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ def load_project(
     graph, graph_problems = build_graph(services, config.unmanaged, tuple(unloaded))
     problems += graph_problems
     problems += syscalls.validate(services + containers)
+    problems += podsecurity.problems(config, services + containers)
     templates = load_templates(
         user_profiles / "templates" if user_profiles else None,
         f"{display_path(user_profiles)}" if user_profiles else None,
@@ -278,7 +279,7 @@ def load_project(
         pin_warnings
         + _warnings(services, lock)
         + network_warnings(config, services)
-        + podsecurity.warnings(services + containers)
+        + podsecurity.warnings(config, services + containers)
         + seccomp_policy.warnings(services, profiles.capability_syscalls())
     )
     network = build_model(config, graph)

@@ -191,6 +191,13 @@ EXAMPLE_LOCK = REPO / "examples" / "shop" / "images.lock"
 DIGEST = "sha256:" + "ab" * 32
 
 
+def privileged_namespace(namespace: str) -> dict[str, Any]:
+    """cgen.yaml's podSecurity entry that lets a test namespace's services add any
+    capability (what the capability opens is the test's subject, not Pod Security)."""
+    reason = "tests what each capability opens in the seccomp profile"
+    return {namespace: {"level": "privileged", "reason": reason}}
+
+
 def write_project(
     folder: Path, services: Mapping[str, Mapping[str, Any]], config: Mapping[str, Any]
 ) -> None:

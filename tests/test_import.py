@@ -16,6 +16,7 @@ import yaml
 from conftest import ROOT, run_cgen, tree
 
 import generator
+from generator.errors import ManifestError
 
 BOUTIQUE = ROOT / "tests" / "data" / "import" / "online-boutique" / "kubernetes-manifests.yaml"
 POLICIES = ROOT / "tests" / "data" / "import" / "policies" / "app.yaml"
@@ -246,7 +247,15 @@ def test_every_privilege_the_objects_hold_is_named(tmp_path: Path) -> None:
         "open ingress",
     ):
         assert any(text.startswith(what) or what in text for text in dropped), what
+    inferred = [n["text"] for n in json.loads(proc.stdout)["notes"] if n["kind"] == "inferred"]
+    assert any("render needs podSecurity: {ops: {level: privileged" in t for t in inferred)
     pin_images(out)
+    with pytest.raises(ManifestError, match="SYS_PTRACE needs Pod Security level"):
+        generator.load([out])
+    reason = "the agent traces and reconfigures the node's network"
+    (out / "cgen.yaml").write_text(
+        f"podSecurity: {{ops: {{level: privileged, reason: {reason}}}}}\n", encoding="utf-8"
+    )
     project, _ = generator.load([out])
     agent = next(s for s in project.services if s.name == "agent")
     collector = next(s for s in project.services if s.name == "collector")

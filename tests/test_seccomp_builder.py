@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import run_cgen
 from runc_harness import INSTALL_HINT
-from runc_workloads import REPO, RUNTIMES, read_rendered, write_project
+from runc_workloads import REPO, RUNTIMES, privileged_namespace, read_rendered, write_project
 
 PROFILES = REPO / "profiles" / "seccomp"
 RESULTS = REPO / "bench" / "seccomp" / "results"
@@ -56,7 +56,8 @@ def harmless() -> set[str]:
 def render(
     tmp_path: Path, services: dict[str, dict[str, Any]], config: dict[str, Any] | None = None
 ) -> Path:
-    write_project(tmp_path / "p", services, {"namespace": NS, **(config or {})})
+    lowered = {"podSecurity": privileged_namespace(NS)}
+    write_project(tmp_path / "p", services, {"namespace": NS, **lowered, **(config or {})})
     proc = run_cgen(["render", str(tmp_path / "p"), "--out", str(tmp_path / "out")])
     assert proc.returncode == 0, proc.stderr
     return tmp_path / "out"
@@ -280,7 +281,9 @@ def test_localhost_delivery_has_no_operator_objects(tmp_path: Path) -> None:
 
 def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     spec = {"runtime": "python", "capabilities": ["SYS_PTRACE"], "syscalls": ["mlock"]}
-    write_project(tmp_path / "p", {"svc": spec}, {"namespace": NS})
+    write_project(
+        tmp_path / "p", {"svc": spec}, {"namespace": NS, "podSecurity": privileged_namespace(NS)}
+    )
     proc = run_cgen(["syscalls", str(tmp_path / "p"), "--service", f"{NS}/svc"])
     assert proc.returncode == 0, proc.stderr
     body = proc.stdout.split("\n\n", 1)[1]

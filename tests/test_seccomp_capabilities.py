@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 from runc_harness import Bind, RunResult, require_tool, run_in_runc
-from runc_workloads import REPO, Rendered, read_rendered, render_project, write_project
+from runc_workloads import (
+    REPO,
+    Rendered,
+    privileged_namespace,
+    read_rendered,
+    render_project,
+    write_project,
+)
 
 pytestmark = pytest.mark.container
 
@@ -71,7 +78,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     services.update(
         {c.lower().replace("_", "-"): {"runtime": "static", "capabilities": [c]} for c in CALLS}
     )
-    write_project(base / "p", services, {"namespace": NS})
+    write_project(base / "p", services, {"namespace": NS, "podSecurity": privileged_namespace(NS)})
     proc = render_project(base / "p", base / "out")
     assert proc.returncode == 0, proc.stderr
     return {name: read_rendered(base / "out", NS, name) for name in services}

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import run_cgen
 from runc_harness import Bind, require_tool, run_in_runc
-from runc_workloads import REPO, read_rendered, render_project, write_project
+from runc_workloads import REPO, privileged_namespace, read_rendered, render_project, write_project
 
 NS = "learn"
 AUDIT = (
@@ -32,7 +32,8 @@ AUDIT = (
 
 def project(tmp_path: Path, spec: dict[str, object] | None = None) -> Path:
     folder = tmp_path / "p"
-    write_project(folder, {"svc": {"runtime": "static", **(spec or {})}}, {"namespace": NS})
+    config = {"namespace": NS, "podSecurity": privileged_namespace(NS)}
+    write_project(folder, {"svc": {"runtime": "static", **(spec or {})}}, config)
     return folder
 
 

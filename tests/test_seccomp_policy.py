@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import run_cgen
-from runc_workloads import REPO, read_rendered, write_project
+from runc_workloads import REPO, privileged_namespace, read_rendered, write_project
 
 PROFILES = REPO / "profiles" / "seccomp"
 ALL_PROFILES = ("python", "node", "java", "go", "dotnet", "static")
@@ -138,7 +138,8 @@ def test_capability_or_manifest_line_opens_a_dangerous_syscall_with_a_warning(
 ) -> None:
     spec = {"runtime": "go", "capabilities": ["SYS_PTRACE"], "syscalls": ["read", "bpf"]}
     project = tmp_path / "p"
-    write_project(project, {"svc": spec, "calm": {"runtime": "go"}}, {"namespace": NS})
+    config = {"namespace": NS, "podSecurity": privileged_namespace(NS)}
+    write_project(project, {"svc": spec, "calm": {"runtime": "go"}}, config)
     proc = run_cgen(["validate", str(project)])
     assert proc.returncode == 0, proc.stderr
     lines = (project / "svc.yaml").read_text().splitlines()

@@ -37,6 +37,7 @@ from runc_workloads import (
     Workload,
     build_probe,
     prepare_workload,
+    privileged_namespace,
     probe_results,
     read_rendered,
     render_project,
@@ -90,7 +91,11 @@ def _tools() -> None:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     base = tmp_path_factory.mktemp("render")
-    write_project(base / "project", SERVICES, {"namespace": NAMESPACE})
+    write_project(
+        base / "project",
+        SERVICES,
+        {"namespace": NAMESPACE, "podSecurity": privileged_namespace(NAMESPACE)},
+    )
     proc = render_project(base / "project", base / "out")
     assert proc.returncode == 0, proc.stderr
     return {name: read_rendered(base / "out", NAMESPACE, name) for name in SERVICES}

@@ -6,6 +6,7 @@ from typing import Any
 
 from generator.adopt.kube import KObject
 from generator.adopt.notes import Notes
+from generator.workload.podsecurity import LEVELS, capability_level
 
 _CAP_DEFAULT_NOTE = (
     "the container runtime's default capabilities (CHOWN, DAC_OVERRIDE, FOWNER, SETUID, "
@@ -92,9 +93,18 @@ def security(
         notes.add("dropped", _CAP_DEFAULT_NOTE, obj.at(at))
     added = sorted({str(c).removeprefix("CAP_") for c in caps.get("add") or []})
     if added:
+        level = max(map(capability_level, added), key=LEVELS.index)
+        # Render refuses a capability above its namespace's Pod Security level until
+        # cgen.yaml lowers that namespace on purpose; say so where the capability comes in.
+        lower = (
+            f" (Pod Security {level}: render needs podSecurity: {{{obj.namespace}: "
+            f"{{level: {level}, reason: ...}}}} in cgen.yaml, or drop them)"
+            if level != "restricted"
+            else ""
+        )
         notes.add(
             "inferred",
-            f"capabilities {', '.join(added)}",
+            f"capabilities {', '.join(added)}{lower}",
             obj.at(f"{at}.securityContext.capabilities.add"),
         )
     profile = (ctx.get("seccompProfile") or pod_ctx.get("seccompProfile") or {}).get("type")

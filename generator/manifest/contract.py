@@ -42,6 +42,7 @@ from generator.manifest.formats import (
 from generator.manifest.workload_contract import WORKLOAD_FIELDS, container_spec
 from generator.model import (
     DIALECTS,
+    LOWERED_LEVELS,
     OUTPUT_FORMATS,
     PEER_ROLES,
     PROTOCOLS,
@@ -287,6 +288,19 @@ ROLE = Obj(
     }
 )
 
+POD_SECURITY = Obj(
+    {
+        "level": Field(
+            Enum(LOWERED_LEVELS), True, "the Pod Security level to enforce instead of restricted"
+        ),
+        "reason": Field(
+            Str(r".*\S.*", "a sentence", 500, (check_path_text,)),
+            True,
+            "why the namespace needs it; kept in the Namespace object as an annotation",
+        ),
+    }
+)
+
 CONFIG = Obj(
     {
         "namespace": Field(name(), description="default namespace of manifests without one"),
@@ -338,6 +352,10 @@ CONFIG = Obj(
         "unmanaged": Field(
             Map(name(), UNMANAGED),
             description="workloads cgen does not manage, callable by name from any manifest",
+        ),
+        "podSecurity": Field(
+            Map(name(), POD_SECURITY),
+            description="namespaces whose Pod Security enforce level is lowered on purpose",
         ),
         "signing": SIGNING_FIELD,
         "ci": CI_FIELD,

@@ -20,6 +20,7 @@ from generator.model import (
     Config,
     ExternalDependency,
     IngressRule,
+    NamespaceSecurity,
     Patch,
     Port,
     Probe,
@@ -77,6 +78,10 @@ def load_config(doc: Document | None) -> tuple[Config, list[Problem]]:
         registry_mirrors=_pairs(data.get("registryMirrors")),
         unmanaged=tuple(
             _unmanaged(key, value) for key, value in sorted(data.get("unmanaged", {}).items())
+        ),
+        pod_security=tuple(
+            NamespaceSecurity(key, value["level"], value["reason"], f"podSecurity.{key}")
+            for key, value in sorted(data.get("podSecurity", {}).items())
         ),
         signing=signing(data.get("signing")),
         ci=pipeline(data.get("ci")),

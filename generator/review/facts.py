@@ -156,7 +156,7 @@ def project_facts(project: Project) -> dict[Key, Fact]:
             value = svc.exposure.type + (f" from {ranges}" if ranges else "")
             where = svc.doc.at("spec.service")
             facts.append(Fact("exposure", subject, "Service", value, where))
-    for namespace, services in sorted(by_namespace.items()):
-        level, _ = namespace_level(services)
+    for namespace in sorted(by_namespace):
+        level = namespace_level(project.config, namespace)
         facts.append(Fact("pod-security", namespace, "level", level, None))
     return {f.key: f for f in facts}
