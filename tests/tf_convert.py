@@ -55,6 +55,7 @@ LIST_BLOCKS = {
         "preferred_during_scheduling_ignored_during_execution",
     ): "preferredDuringSchedulingIgnoredDuringExecution",
     ("spec", "volume"): "volumes",
+    ("security_context", "sysctl"): "sysctls",
     ("spec", "port"): "ports",
     ("spec", "ingress"): "ingress",
     ("spec", "egress"): "egress",
