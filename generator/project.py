@@ -16,6 +16,7 @@ from generator.images.shipped import oldest, project_lock
 from generator.images.templating import Templates, load_templates
 from generator.loader import Document, display_path, load_documents
 from generator.manifest import files as manifest_files
+from generator.manifest.checks_workload import probe_warnings
 from generator.manifest.formats import DNS_LABEL
 from generator.manifest.parse import RuntimeDefaults, load_config, load_service
 from generator.manifest.resolve import Graph, Unloaded, build_graph
@@ -332,6 +333,7 @@ def _shipped_note(lock: ImageLock) -> Problem:
 def _warnings(services: list[Service], lock: ImageLock) -> list[Problem]:
     warnings: list[Problem] = []
     for svc in services:
+        warnings += probe_warnings(svc)
         if lock.pin(svc.image) is None:
             warnings.append(
                 Problem(

