@@ -357,6 +357,16 @@ class Service:
     # spec.build.appFiles: the context's files the runtime stage receives (None: the profile's).
     app_files: tuple[str, ...] | None = None
 
+    def application_ports(self) -> tuple[Port, ...]:
+        """What a dependency without `ports` reaches: every port but the scrape-only ones.
+
+        A port is scrape-only when it has `scrape: true` and the service declares at least
+        one port without it; when every port has `scrape: true`, the metrics share the
+        serving ports, and all of them count.
+        """
+        serving = tuple(p for p in self.ports if not p.scrape)
+        return serving or self.ports
+
     @property
     def stateful(self) -> bool:
         """Whether the service keeps data on persistent volumes (a StatefulSet)."""

@@ -168,3 +168,16 @@ spec:
     )
     project, _ = generator.load([tmp_path], allow_unpinned=True)
     assert "overlaps private address space" not in "\n".join(str(w) for w in project.warnings)
+
+
+def test_a_dependency_without_ports_skips_scrape_only_ports() -> None:
+    # web depends on api and worker without naming ports; api's metrics port is only for
+    # the scraper (api has other ports), worker serves its metrics on its only port.
+    case = [ROOT / "tests" / "cases" / "dependency-without-ports" / "input"]
+    for dst, allowed in (("api:http", True), ("api:grpc", True), ("api:metrics", False)):
+        assert generator.explain(case, "web", dst).allowed is allowed, dst
+    assert generator.explain(case, "web", "worker:http").allowed
+    assert generator.explain(case, "exporter", "api:metrics").allowed
+    assert generator.explain(case, "metrics-scraper", "api:metrics").allowed
+    proc = run_cgen(["explain", "web", "api:metrics", *map(str, case)])
+    assert proc.returncode == 3, proc.stdout + proc.stderr

@@ -213,7 +213,9 @@ def _resolve(
             )
         )
         return None
-    ports = _chosen_ports(svc, dep, callee.ports, problems, (callee.doc.at("spec.ports"),))
+    # Without `ports`, the callee's application ports: never those only the scraper calls.
+    offered = callee.ports if dep.ports is not None else callee.application_ports()
+    ports = _chosen_ports(svc, dep, offered, problems, (callee.doc.at("spec.ports"),))
     return Edge(svc, callee, ports, dep) if ports is not None else None
 
 
