@@ -48,17 +48,6 @@ DEFAULT_EGRESS_EXCEPT = ("169.254.169.254/32", "fd00:ec2::254/128")
 DEFAULT_DNS_NAMESPACE = "kube-system"
 DEFAULT_DNS_LABELS = (("k8s-app", "kube-dns"),)
 DEFAULT_WRITABLE_SIZE = "64Mi"
-# Timings of the probes cgen adds when a manifest leaves them out. Readiness ("may traffic
-# come?") asks often and gives up fast, so a pod slow under load leaves the rotation within
-# ~10 s; liveness ("is the process still there?") waits 10 s, then tolerates 6 misses 20 s
-# apart (~2 min) before a restart, so load alone does not restart pods.
-DEFAULT_READINESS_TIMINGS = (("periodSeconds", 5), ("failureThreshold", 2))
-DEFAULT_LIVENESS_TIMINGS = (
-    ("initialDelaySeconds", 10),
-    ("periodSeconds", 20),
-    ("timeoutSeconds", 5),
-    ("failureThreshold", 6),
-)
 
 
 @dataclass(frozen=True)
@@ -358,12 +347,8 @@ class Service:
     app_files: tuple[str, ...] | None = None
 
     def application_ports(self) -> tuple[Port, ...]:
-        """What a dependency without `ports` reaches: every port but the scrape-only ones.
-
-        A port is scrape-only when it has `scrape: true` and the service declares at least
-        one port without it; when every port has `scrape: true`, the metrics share the
-        serving ports, and all of them count.
-        """
+        """What a dependency without `ports` reaches: every port but the scrape-only ones
+        (`scrape: true` while another port has none; if all have it, metrics share them)."""
         serving = tuple(p for p in self.ports if not p.scrape)
         return serving or self.ports
 
