@@ -9,6 +9,7 @@ from typing import Any
 from generator.adopt.kube import KObject
 from generator.adopt.notes import Notes
 from generator.manifest.checks_workload import secret_problem
+from generator.workload.probes import DEFAULT_LIVENESS_TIMINGS
 
 # Words in an image reference that name the runtime profile it runs (first match wins).
 _RUNTIME_WORDS = (
@@ -102,7 +103,21 @@ def probes(
             found[kind] = converted
             if "httpHeaders" in (probe.get("httpGet") or {}):
                 notes.add("unsupported", f"{kind} probe's HTTP headers", where)
+    if _is_default_liveness(found):
+        # What cgen adds by itself: left out, so the manifest says only what is chosen.
+        del found["liveness"]
     return found
+
+
+def _is_default_liveness(found: dict[str, Any]) -> bool:
+    """Whether the liveness probe is cgen's default: TCP, on the port the readiness probe
+    checks, with the default timings."""
+    live, ready = found.get("liveness"), found.get("readiness")
+    if live is None or ready is None or "tcp" not in live:
+        return False
+    timings = {k: v for k, v in live.items() if k != "tcp"}
+    ready_port = next(ready[k]["port"] for k in ("tcp", "http", "grpc") if k in ready)
+    return live["tcp"]["port"] == ready_port and timings == dict(DEFAULT_LIVENESS_TIMINGS)
 
 
 def resources(container: dict[str, Any]) -> dict[str, Any]:

@@ -11,23 +11,12 @@ from generator.layout import selector
 from generator.model import Container, Port, Probe, Service, container_service
 from generator.project import Project
 from generator.seccomp.profile import pod_seccomp_profile
+from generator.workload.probes import DEFAULT_LIVENESS_TIMINGS, DEFAULT_READINESS_TIMINGS
 
 # Kubernetes' safe sysctl (allowed by Pod Security "restricted"): ports from this number up
 # may be bound without NET_BIND_SERVICE, in the pod's own network namespace only.
 UNPRIVILEGED_PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
 PRIVILEGED_PORTS_END = 1024
-
-# Timings of the probes cgen adds when a manifest leaves them out. Readiness ("may traffic
-# come?") asks often and gives up fast, so a pod slow under load leaves the rotation within
-# ~10 s; liveness ("is the process still there?") waits 10 s, then tolerates 6 misses 20 s
-# apart (~2 min) before a restart, so load alone does not restart pods.
-DEFAULT_READINESS_TIMINGS = (("periodSeconds", 5), ("failureThreshold", 2))
-DEFAULT_LIVENESS_TIMINGS = (
-    ("initialDelaySeconds", 10),
-    ("periodSeconds", 20),
-    ("timeoutSeconds", 5),
-    ("failureThreshold", 6),
-)
 
 PROBE_FIELDS = {
     "readiness": "readinessProbe",
