@@ -19,8 +19,7 @@ OutputFormat = Literal["kubernetes", "terraform"]
 SeccompMode = Literal["enforce", "audit"]
 SeccompDelivery = Literal["localhost", "operator"]
 PeerRole = Literal["ingress-controller", "metrics-scraper"]
-# Pod Security Standards levels a namespace can be lowered to in cgen.yaml (restricted is
-# the default of every namespace).
+# Pod Security levels cgen.yaml may lower a namespace to (every namespace is restricted).
 LoweredLevel = Literal["baseline", "privileged"]
 LOWERED_LEVELS: tuple[str, ...] = get_args(LoweredLevel)
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
@@ -347,10 +346,11 @@ class Service:
     app_files: tuple[str, ...] | None = None
 
     def application_ports(self) -> tuple[Port, ...]:
-        """What a dependency without `ports` reaches: every port but the scrape-only ones
-        (`scrape: true` while another port has none; if all have it, metrics share them)."""
-        serving = tuple(p for p in self.ports if not p.scrape)
-        return serving or self.ports
+        """What a dependency without `ports` reaches: all but the scrape-only ports, those with
+        `scrape: true` that are not the first port and that no probe, ingress or peerPorts name."""
+        refs = [p.port for _, p in self.probes] + list(self.peer_ports)
+        used = {self.port(r) for r in refs + [r for i in self.ingress for r in i.ports or ()]}
+        return tuple(p for i, p in enumerate(self.ports) if not (i and p.scrape) or p in used)
 
     @property
     def stateful(self) -> bool:

@@ -177,7 +177,17 @@ def test_a_dependency_without_ports_skips_scrape_only_ports() -> None:
     for dst, allowed in (("api:http", True), ("api:grpc", True), ("api:metrics", False)):
         assert generator.explain(case, "web", dst).allowed is allowed, dst
     assert generator.explain(case, "web", "worker:http").allowed
+    assert generator.explain(case, "web", "cache:redis").allowed  # probed: it serves
     assert generator.explain(case, "exporter", "api:metrics").allowed
     assert generator.explain(case, "metrics-scraper", "api:metrics").allowed
     proc = run_cgen(["explain", "web", "api:metrics", *map(str, case)])
     assert proc.returncode == 3, proc.stdout + proc.stderr
+
+
+def test_scraped_serving_ports_of_the_second_example_stay_application_ports() -> None:
+    # Kafka's client port and the ad service's own metrics port are both scraped; only the
+    # second exists for the scraper alone.
+    project, _ = generator.load([ROOT / "examples" / "otel-demo"], allow_unpinned=True)
+    by_name = {s.name: s for s in project.services}
+    names = {n: [p.name for p in by_name[n].application_ports()] for n in ("kafka", "ad")}
+    assert names == {"kafka": ["plaintext", "controller"], "ad": ["grpc"]}
