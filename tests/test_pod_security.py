@@ -41,7 +41,8 @@ def test_lowering_a_namespace_further_than_its_pods_need_is_a_warning(tmp_path: 
     (tmp_path / "cgen.yaml").write_text(
         "podSecurity:\n  files: {level: privileged, reason: chowns uploads}\n", encoding="utf-8"
     )
-    (warning,) = generator.validate([tmp_path])
+    # (The other warning says the project has no images.lock and uses cgen's shipped pins.)
+    (warning,) = [w for w in generator.validate([tmp_path]) if w.keypath.startswith("podSecurity")]
     assert str(warning).endswith(
         "podSecurity.files.level: lowers namespace files to privileged, but its pods need "
         "only baseline: every pod there may now do more than it needs"
@@ -49,4 +50,4 @@ def test_lowering_a_namespace_further_than_its_pods_need_is_a_warning(tmp_path: 
     (tmp_path / "cgen.yaml").write_text(
         "podSecurity:\n  files: {level: baseline, reason: chowns uploads}\n", encoding="utf-8"
     )
-    assert generator.validate([tmp_path]) == []
+    assert [w for w in generator.validate([tmp_path]) if w.keypath.startswith("podSecurity")] == []

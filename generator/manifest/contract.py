@@ -294,7 +294,7 @@ POD_SECURITY = Obj(
             Enum(LOWERED_LEVELS), True, "the Pod Security level to enforce instead of restricted"
         ),
         "reason": Field(
-            Str(r".*\S.*", "a sentence", 500, (check_path_text,)),
+            Str(r".*\S.*", "a sentence", 500, (check_path_text,), why=WHY_OWN),
             True,
             "why the namespace needs it; kept in the Namespace object as an annotation",
         ),
