@@ -89,9 +89,12 @@ def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
     )
     project = tmp_path / "project"
     project.mkdir()
+    # The environment sees only its own packages, whatever path the test run was given.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     work = subprocess.run(
         [str(python), "-c", "import generator, sys; print(generator.__file__)"],
         cwd=project,
+        env=clean,
         check=True,
         capture_output=True,
         text=True,
@@ -107,6 +110,7 @@ def test_wheel_ships_templates_and_profiles_and_renders(tmp_path: Path) -> None:
             str(out),
         ],
         cwd=project,
+        env=clean,
         capture_output=True,
         text=True,
     )
