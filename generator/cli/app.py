@@ -4,14 +4,14 @@ validate, check, schema, graph, explain, pin, syscalls. Options in, one library 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 import generator
-from generator.errors import CheckFailed, ManifestError, Problem
-from generator.model import OUTPUT_FORMATS
+from generator.cli import commands
 
 app = typer.Typer(
     add_completion=False,
@@ -38,20 +38,21 @@ Unpinned = Annotated[
 ]
 
 
-def _formats(values: list[str] | None) -> tuple[str, ...] | None:
-    if not values:
-        return None
-    for value in values:
-        if value not in OUTPUT_FORMATS:
-            raise typer.BadParameter(
-                f"{value!r}: choose {' or '.join(OUTPUT_FORMATS)}", param_hint="--format"
-            )
-    return tuple(dict.fromkeys(values))
+def _run(status: int) -> None:
+    if status:
+        raise typer.Exit(status)
 
 
-def _warn(warnings: list[Problem]) -> None:
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+def _usage(body: Callable[..., int], **options: Any) -> int:
+    """Run a command body, its --format refusal as typer's usage error.
+
+    The commands below pass their parameters on as they are (**locals()): a body takes the
+    names typer parses, which is what lets the fast path (fast.py) call it without typer.
+    """
+    try:
+        return body(**options)
+    except commands.BadFormat as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
 
 
 @app.command()
@@ -64,25 +65,7 @@ def render(
     formats: Formats = None,
 ) -> None:
     """Write the artifacts of every manifest into the output folder."""
-    report = generator.render(
-        paths,
-        out,
-        force=force,
-        allow_unpinned=allow_unpinned,
-        dry_run=dry_run,
-        formats=_formats(formats),
-    )
-    _warn(report.warnings)
-    plan = report.plan
-    verb = "would write" if dry_run else "wrote"
-    typer.echo(
-        f"{report.out}: {verb} {len(plan.writes)}, removed {len(plan.deletes)}, "
-        f"unchanged {len(plan.unchanged)}{_skipped(plan.skipped)}"
-    )
-
-
-def _skipped(skipped: bool) -> str:
-    return "; inputs unchanged since the last render, nothing was built" if skipped else ""
+    _run(_usage(commands.render, **locals()))
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
@@ -95,16 +78,7 @@ def _print_json(data: object) -> None:
 @app.command()
 def validate(paths: Paths, as_json: AsJson = False, allow_unpinned: Unpinned = False) -> None:
     """Run every check on the manifests; write nothing."""
-    if not as_json:
-        _warn(generator.validate(paths, allow_unpinned=allow_unpinned))
-        typer.echo("ok")
-        return
-    try:
-        warnings = generator.validate(paths, allow_unpinned=allow_unpinned)
-    except ManifestError as exc:
-        _print_json({"ok": False, "problems": [p.as_dict() for p in exc.problems], "warnings": []})
-        raise typer.Exit(exc.exit_code) from None
-    _print_json({"ok": True, "problems": [], "warnings": [w.as_dict() for w in warnings]})
+    _run(commands.validate(**locals()))
 
 
 @app.command()
@@ -116,29 +90,7 @@ def check(
     as_json: AsJson = False,
 ) -> None:
     """CI gate: exit 1 with a unified diff when the output is stale or edited by hand."""
-    if as_json:
-        try:
-            report = generator.check(
-                paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats)
-            )
-        except CheckFailed as exc:
-            _print_json({"upToDate": False, "summary": exc.summary, "diff": exc.diff})
-            raise typer.Exit(exc.exit_code) from None
-        _print_json(
-            {
-                "upToDate": True,
-                "out": str(report.out),
-                "files": len(report.plan.unchanged),
-                "warnings": [w.as_dict() for w in report.warnings],
-            }
-        )
-        return
-    report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=_formats(formats))
-    _warn(report.warnings)
-    typer.echo(
-        f"{report.out}: up to date ({len(report.plan.unchanged)} files)"
-        + _skipped(report.plan.skipped)
-    )
+    _run(_usage(commands.check, **locals()))
 
 
 @app.command()
@@ -249,11 +201,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# The commands that write files: only their failures may say "nothing was written".
-WRITERS = frozenset({"render", "pin", "import", "init"})
-invoked: list[str] = []
-
-
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -263,4 +210,4 @@ def _options(
     ] = False,
 ) -> None:
     """Least-privilege Kubernetes, seccomp and Dockerfile artifacts from service manifests."""
-    invoked[:] = [ctx.invoked_subcommand or ""]
+    commands.invoked[:] = [ctx.invoked_subcommand or ""]
