@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator import steps
 from generator.errors import CgenError, CheckFailed, Problem, UserError
 from generator.output import incremental, writer
 from generator.project import Project, load_project
 from generator.serialize import Artifact
+from generator.steps import Progress
 
 if TYPE_CHECKING:
     from generator.adopt.run import ImportResult
@@ -95,26 +97,34 @@ def render(
     allow_unpinned: bool = False,
     dry_run: bool = False,
     formats: tuple[str, ...] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Render the manifests under paths into the output folder (atomically); an unchanged
-    project whose output is as cgen wrote it is not built again (unless force)."""
-    target, digest, roots = incremental.before_load(
-        paths, out, allow_unpinned=allow_unpinned, formats=formats
-    )
-    done = None if force or dry_run else incremental.unchanged(target, digest)
-    if done is not None:
-        return Report(target, *done)
-    project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
-    artifacts = build(project, formats=formats)
-    inputs = incremental.record(project, roots, digest) if out_dir == target else None
-    result = writer.write(out_dir, artifacts, force=force, dry_run=dry_run, inputs=inputs)
+    project whose output is as cgen wrote it is not built again (unless force). progress
+    is told each step as it starts (generator.steps)."""
+    with steps.running(progress) as step:
+        step("inputs")
+        target, digest, roots = incremental.before_load(
+            paths, out, allow_unpinned=allow_unpinned, formats=formats
+        )
+        done = None if force or dry_run else incremental.unchanged(target, digest)
+        if done is not None:
+            return Report(target, *done)
+        step("load")
+        project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
+        step("build")
+        artifacts = build(project, formats=formats)
+        step("write")
+        inputs = incremental.record(project, roots, digest) if out_dir == target else None
+        result = writer.write(out_dir, artifacts, force=force, dry_run=dry_run, inputs=inputs)
     return Report(out_dir, result, project.warnings)
 
 
 def validate(paths: list[Path], *, allow_unpinned: bool = False) -> list[Problem]:
     """Run every check without building or writing; returns warnings, raises on errors
     (a base image missing from the image lock too, exactly as render reports it)."""
-    project, _ = load(paths, allow_unpinned=allow_unpinned)
+    with steps.running(None):
+        project, _ = load(paths, allow_unpinned=allow_unpinned)
     if "terraform" in project.config.formats:
         # What only the Terraform output cannot express (kustomize patches) is an error
         # of a render with cgen.yaml's formats, so validate reports it too.
@@ -133,16 +143,24 @@ def check(
     *,
     allow_unpinned: bool = False,
     formats: tuple[str, ...] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
-    """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited."""
-    target, digest, _ = incremental.before_load(
-        paths, out, allow_unpinned=allow_unpinned, formats=formats
-    )
-    done = incremental.unchanged(target, digest)
-    if done is not None:
-        return Report(target, *done)
-    project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
-    result, pending = writer.inspect(out_dir, build(project, formats=formats))
+    """Raise CheckFailed with a unified diff when the output folder is stale or hand-edited;
+    progress is told each step as it starts (generator.steps)."""
+    with steps.running(progress) as step:
+        step("inputs")
+        target, digest, _ = incremental.before_load(
+            paths, out, allow_unpinned=allow_unpinned, formats=formats
+        )
+        done = incremental.unchanged(target, digest)
+        if done is not None:
+            return Report(target, *done)
+        step("load")
+        project, out_dir = load(paths, out, allow_unpinned=allow_unpinned)
+        step("build")
+        artifacts = build(project, formats=formats)
+        step("write")
+        result, pending = writer.inspect(out_dir, artifacts)
     if pending:
         raise CheckFailed(
             diff="",
