@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import generator
+from generator.cli import progress
 from generator.errors import CheckFailed, ManifestError, Problem
 from generator.model import OUTPUT_FORMATS
 
@@ -62,9 +63,16 @@ def render(
 ) -> int:
     """`cgen render`: write the artifacts; returns the exit status."""
     chosen = chosen_formats(formats)
-    report = generator.render(
-        paths, out, force=force, allow_unpinned=allow_unpinned, dry_run=dry_run, formats=chosen
-    )
+    with progress.reporter() as told:
+        report = generator.render(
+            paths,
+            out,
+            force=force,
+            allow_unpinned=allow_unpinned,
+            dry_run=dry_run,
+            formats=chosen,
+            progress=told,
+        )
     _warn(report.warnings)
     plan = report.plan
     verb = "would write" if dry_run else "wrote"
@@ -90,6 +98,15 @@ def validate(paths: list[Path], as_json: bool = False, allow_unpinned: bool = Fa
     return 0
 
 
+def _check(
+    paths: list[Path], out: Path | None, allow_unpinned: bool, chosen: tuple[str, ...] | None
+) -> generator.Report:
+    with progress.reporter({**progress.LABELS, "write": "comparing the output folder"}) as told:
+        return generator.check(
+            paths, out, allow_unpinned=allow_unpinned, formats=chosen, progress=told
+        )
+
+
 def check(
     paths: list[Path],
     out: Path | None = None,
@@ -101,7 +118,7 @@ def check(
     chosen = chosen_formats(formats)
     if as_json:
         try:
-            report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=chosen)
+            report = _check(paths, out, allow_unpinned, chosen)
         except CheckFailed as exc:
             _print_json({"upToDate": False, "summary": exc.summary, "diff": exc.diff})
             return exc.exit_code
@@ -114,7 +131,7 @@ def check(
             }
         )
         return 0
-    report = generator.check(paths, out, allow_unpinned=allow_unpinned, formats=chosen)
+    report = _check(paths, out, allow_unpinned, chosen)
     _warn(report.warnings)
     echo(
         f"{report.out}: up to date ({len(report.plan.unchanged)} files)"
