@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -155,6 +154,8 @@ def _cargo_line(text: str, name: str, version: str) -> int:
 
 def cargo(path: Path) -> list[Finding]:
     """Packages listed, every registry package with a checksum, every git source at a commit."""
+    import tomllib  # only Cargo.lock is TOML: not imported by every render
+
     text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)

@@ -20,7 +20,6 @@ written is refused with its location, and --force discards it.
 
 from __future__ import annotations
 
-import difflib
 import fcntl
 import hmac
 import json
@@ -398,6 +397,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def diff(result: Plan) -> str:
     """A unified diff from what is in the output folder to what a render would write."""
+    import difflib  # only a check that fails prints a diff
+
     chunks: list[str] = []
     for art in sorted(result.writes):
         current = _read(result.out / art.path)

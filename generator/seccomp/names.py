@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 
 from generator.errors import Problem
@@ -41,6 +40,8 @@ def validate(services: list[Service]) -> list[Problem]:
         for name, keypath in svc.syscall_keys:
             if name in known:
                 continue
+            import difflib  # only for a name libseccomp does not know
+
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(
