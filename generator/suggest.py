@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 
 def close_names(word: str, known: Iterable[str], limit: int = 3, cutoff: float = 0.6) -> list[str]:
     """Up to limit known names close to word, nearest first; the same for the same input."""
+    import difflib  # only when a name matched nothing: not on every run's path
+
     # Sorted input: difflib breaks ties by the names themselves, never by set order.
     return difflib.get_close_matches(word, sorted(set(known) - {word}), limit, cutoff)
 
