@@ -10,7 +10,6 @@ from pathlib import Path
 from generator.errors import Location, Problem
 from generator.images.frontend import FRONTEND
 from generator.images.lock import ImageLock
-from generator.images.lockfiles_json import check as check_lockfile
 from generator.images.shipped import shipped_lock
 from generator.images.templating import Templates, compile_error
 from generator.loader import display_path
@@ -146,6 +145,9 @@ def _resource_problems(svc: Service, profile: RuntimeProfile) -> list[Problem]:
 
 def _lock_problems(lockfile: Path, where: Location) -> list[Problem]:
     """A lock file that exists but locks nothing (empty, unhashed, old format, stale)."""
+    # Only a service built from a context has a lock file: the readers load with it.
+    from generator.images.lockfiles_json import check as check_lockfile
+
     return [
         Problem(
             Location(display_path(f.path), f.line, 1 if f.line else 0),
