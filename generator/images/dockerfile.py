@@ -1,7 +1,8 @@
 """The hardened multi-stage Dockerfile skeleton and its .dockerignore, from Jinja templates.
 
 Base images come from the runtime profile by tag and are written as `repo:tag@sha256:...`
-from the image lock (on the pull-through mirror when cgen.yaml names one). When a manifest
+from the image lock (on the pull-through mirror when cgen.yaml names one); a project
+without a lock file gets the pins cgen ships, and its header says so. When a manifest
 gives its build context, the runtime's lock files must be there: the build stage restores
 dependencies from them only.
 """
@@ -13,6 +14,7 @@ import posixpath
 
 from generator.images.frontend import FRONTEND, syntax
 from generator.images.lock import mirrored
+from generator.images.shipped import oldest
 from generator.images.templating import Templates, render_template
 from generator.model import Service
 from generator.project import Project
@@ -45,6 +47,25 @@ def _context_in_project(svc: Service) -> str | None:
     return posixpath.normpath(posixpath.join(posixpath.dirname(svc.source), svc.build_context))
 
 
+def _cgen_version() -> str:
+    """This cgen's version, named beside the pins it ships (they change with it)."""
+    # Imported here: only a project without a lock file pays for the metadata lookup.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cgen")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+def _shipped_pins(project: Project) -> dict[str, str] | None:
+    """Where the digests came from when the project has no lock: cgen's version and date."""
+    lock = project.image_lock
+    if not lock.shipped:
+        return None
+    return {"version": one_line(_cgen_version()), "resolved": oldest(lock) or "at release"}
+
+
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
     images = base_images(project, svc)
     pinned = []
@@ -71,6 +92,7 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         "header": comment(notes).rstrip("\n"),
         # Both relative to the project folder, so the bytes do not depend on where cgen runs.
         "lock_path": one_line(project.config.image_lock),
+        "shipped_pins": _shipped_pins(project),
         "context": one_line(context) if context else None,
         "runtime": profile.name,
         "mirrored": any(mirrored(i, project.config.registry_mirrors) != i for i in images),
