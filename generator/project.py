@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from generator import notices
 from generator.errors import Location, ManifestError, Problem, UserError
 from generator.images import checks as image_checks
 from generator.images.lock import ImageLock, read_lock
@@ -278,7 +279,7 @@ def load_project(
         raise ManifestError(problems=problems)
     warnings = sorted(
         pin_warnings
-        + _warnings(services, lock)
+        + _warnings(config, services, lock)
         + network_warnings(config, services)
         + podsecurity.warnings(config, services + containers)
         + seccomp_policy.warnings(services, profiles.capability_syscalls())
@@ -330,17 +331,11 @@ def _shipped_note(lock: ImageLock) -> Problem:
     )
 
 
-def _warnings(services: list[Service], lock: ImageLock) -> list[Problem]:
+def _warnings(config: Config, services: list[Service], lock: ImageLock) -> list[Problem]:
     warnings: list[Problem] = []
     for svc in services:
         warnings += probe_warnings(svc)
-        if lock.pin(svc.image) is None:
-            warnings.append(
-                Problem(
-                    svc.doc.at("spec.image"),
-                    "spec.image",
-                    "not pinned by digest: the cluster may run other bytes "
-                    "than were reviewed (append @sha256:...)",
-                )
-            )
+    # What many services share is one line each, never one line per service.
+    warnings += notices.default_namespace(config, services)
+    warnings += notices.unpinned_built(config, services, lock)
     return sorted(warnings)
