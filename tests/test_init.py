@@ -55,7 +55,7 @@ def test_init_detects_the_runtime_and_the_manifest_validates(tmp_path: Path, run
     project, _ = generator.load([out])
     assert project.image_lock.shipped
     (svc,) = project.services
-    assert (svc.name, svc.runtime) == ("my-svc", runtime)
+    assert (svc.name, svc.runtime, svc.namespace) == ("my-svc", runtime, "my-svc")
     assert [(p.name, p.port) for p in svc.ports] == [("http", 8080)]
     assert svc.build_context is not None
     assert (out.parent / svc.build_context).resolve() == source.resolve()
@@ -91,8 +91,9 @@ def test_a_missing_lock_file_is_named_with_how_to_make_it(tmp_path: Path) -> Non
 
 
 def test_missing_app_files_are_named_with_the_field_that_names_others(tmp_path: Path) -> None:
+    # No start script, no main, no server.js or index.js: nothing tells what runs.
     files = {k: v for k, v in SOURCES["node"].items() if k != "server.js"}
-    source = _source(tmp_path / "web", {**files, "index.js": ""})
+    source = _source(tmp_path / "web", {**files, "app/start.js": ""})
     out = tmp_path / "web.yaml"
     proc = run_cgen(["init", str(source), "-o", str(out)])
     assert proc.returncode == 0

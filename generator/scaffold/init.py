@@ -12,7 +12,10 @@ import yaml
 
 from generator.errors import UsageError, UserError
 from generator.loader import display_path
-from generator.runtime.profiles import ProfileSet
+from generator.manifest.formats import DNS_LABEL
+from generator.model import DEFAULT_NAMESPACE
+from generator.runtime.profiles import ProfileSet, RuntimeProfile
+from generator.scaffold.layout import find
 
 # Project files that say which runtime builds the source (glob, runtime), in the order
 # they are reported.
@@ -25,6 +28,7 @@ MARKERS = (
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(.+)$", re.IGNORECASE | re.MULTILINE)
 _PORT = re.compile(r"(?:(?P<name>[a-z0-9-]{1,15})=)?(?P<port>\d{1,5})(?:/(?P<proto>tcp|udp|sctp))?")
 _NOT_LABEL = re.compile(r"[^a-z0-9-]+")
+_LABEL = re.compile(DNS_LABEL)
 
 OPTIONAL = """\
   # Everything below is optional; uncomment what the service needs (cgen schema lists all).
@@ -122,7 +126,7 @@ def exposed_ports(source: Path) -> list[str]:
 
 def _name(source: Path, name: str | None) -> str:
     chosen = name or _NOT_LABEL.sub("-", source.resolve().name.lower()).strip("-")[:63].strip("-")
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", chosen or "-"):
+    if not _LABEL.fullmatch(chosen or "-"):
         raise UsageError(f"--name: {chosen!r} is not a DNS-1123 label; pass --name")
     return chosen
 
@@ -155,20 +159,15 @@ def scaffold(
     if target.exists():
         raise UserError(f"{display_path(target)}: exists; cgen init never overwrites a file")
     context = Path(os.path.relpath(source.resolve(), target.parent.resolve())).as_posix()
-    for pattern in profile.lockfiles:
-        if not any(p.is_file() for p in source.glob(pattern)):
-            lines.append(f"missing {pattern}: render refuses the build until it exists; "
-                         f"{profile.lock_hint}")  # fmt: skip
-    missing = [path for path in profile.app_files if not (source / path).exists()]
-    if missing:
-        lines.append(f"missing {', '.join(missing)}: the image ships only the app files the "
-                     "profile names; name yours with build.appFiles")  # fmt: skip
+    build = None if profile.prebuilt else _build(source, profile, context, lines)
+    namespace, said = _namespace(target, namespace, service)
+    lines.append(said)
     parsed = parse_ports(given)
     low = [str(p["port"]) for p in parsed if p["port"] < 1024]
     if low:
         lines.append(f"port {', '.join(low)} below 1024: no capability needed, the pod sets "
                      "the sysctl net.ipv4.ip_unprivileged_port_start instead")  # fmt: skip
-    text = _text(service, namespace, runtime, image, parsed, context, profile.prebuilt)
+    text = _text(service, namespace, runtime, image, parsed, build)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "x", encoding="utf-8") as handle:  # "x": never overwrite
         handle.write(text)
@@ -183,23 +182,86 @@ def scaffold(
     return InitResult(target, text, runtime, lines)
 
 
+def _build(source: Path, profile: RuntimeProfile, context: str, lines: list[str]) -> dict[str, Any]:
+    """spec.build: the context, and what runs and ships when the profile's default does not fit."""
+    build: dict[str, Any] = {"context": context}
+    lines += _lock_lines(source, profile)
+    layout = find(source, profile)
+    if layout is not None:
+        lines += layout.lines
+        if layout.entrypoint is not None:
+            build["entrypoint"] = layout.entrypoint
+        if layout.app_files is not None:
+            build["appFiles"] = layout.app_files
+    shipped = build.get("appFiles", profile.app_files)
+    missing = [path for path in shipped if not (source / path).exists()]
+    if missing:
+        lines.append(f"missing {', '.join(missing)}: the image ships only the app files "
+                     "the manifest names; name yours with build.appFiles")  # fmt: skip
+    return build
+
+
+def _lock_lines(source: Path, profile: RuntimeProfile) -> list[str]:
+    """What validate will say of the source's lock files: missing, or not locking all."""
+    # Imported here: only init of a built service reads lock files.
+    from generator.images.lockfiles_json import check
+
+    lines: list[str] = []
+    for pattern in profile.lockfiles:
+        present = sorted(p for p in source.glob(pattern) if p.is_file())
+        if not present:
+            lines.append(f"missing {pattern}: the build restores dependencies only from "
+                         "its lock files, so validate and render refuse it until it exists; "
+                         f"{profile.lock_hint}")  # fmt: skip
+        for lockfile in present:
+            found = check(lockfile)
+            if found:
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                at = f"{lockfile.name}:{found[0].line}" if found[0].line else lockfile.name
+                lines.append(f"{lockfile.name} does not lock every dependency, so validate and "
+                             f"render refuse the build until it does: {at}: "
+                             f"{found[0].message}{more}")  # fmt: skip
+    return lines
+
+
+def _namespace(target: Path, given: str | None, service: str) -> tuple[str, str]:
+    """The namespace init writes, and why: never the cluster's `default` unless asked."""
+    if given is not None:
+        if given == DEFAULT_NAMESPACE:
+            return given, (
+                "namespace default, as asked: cgen will manage it, its default-deny "
+                "NetworkPolicies and Pod Security labels apply to every pod already there"
+            )
+        return given, f"namespace {given}"
+    config = target.parent / "cgen.yaml"
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) if config.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    chosen = data.get("namespace") if isinstance(data, dict) else None
+    if isinstance(chosen, str) and chosen != DEFAULT_NAMESPACE and _LABEL.fullmatch(chosen):
+        return chosen, f"namespace {chosen}, from {display_path(config)}"
+    return service, (
+        f"namespace {service}, the service's name (--namespace NAME picks another): cgen "
+        "manages every namespace it renders into (default-deny NetworkPolicies, Pod "
+        "Security labels), so a new service gets its own, never the cluster's 'default'"
+    )
+
+
 def _text(
     service: str,
-    namespace: str | None,
+    namespace: str,
     runtime: str,
     image: str | None,
     ports: list[dict[str, Any]],
-    context: str,
-    prebuilt: bool,
+    build: dict[str, Any] | None,
 ) -> str:
-    metadata: dict[str, Any] = {"name": service}
-    if namespace:
-        metadata["namespace"] = namespace
+    metadata: dict[str, Any] = {"name": service, "namespace": namespace}
     spec: dict[str, Any] = {"runtime": runtime}
     spec["image"] = image or f"registry.example.com/{service}"
     spec["ports"] = ports
-    if not prebuilt:
-        spec["build"] = {"context": context}
+    if build is not None:
+        spec["build"] = build
     body = {"apiVersion": "cgen/v1", "kind": "Service", "metadata": metadata, "spec": spec}
     head = [
         f"# {service}: written by `cgen init`; check it with `cgen validate`.",
