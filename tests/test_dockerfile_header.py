@@ -48,9 +48,9 @@ def _source(folder: Path) -> None:
     (folder / "requirements.txt").write_text("# no packages\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("with_config", [True, False])
+@pytest.mark.parametrize("given", ["config", "folder", "file"])
 def test_the_build_context_is_relative_to_the_folder_the_header_names(
-    tmp_path: Path, with_config: bool
+    tmp_path: Path, given: str
 ) -> None:
     project = tmp_path / "repo"
     _source(project / "src" / "api")
@@ -58,23 +58,22 @@ def test_the_build_context_is_relative_to_the_folder_the_header_names(
     manifest = yaml.safe_load((SHOP / "shop" / "email.yaml").read_text(encoding="utf-8"))
     manifest["spec"]["build"] = {"context": "../src/api"}
     (project / "services" / "api.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
-    # With cgen.yaml the project folder is its folder; without, the first folder given.
-    if with_config:
+    # With cgen.yaml the project folder is its folder; without, the first folder given
+    # or the folder of the first file.
+    folder = project if given == "config" else project / "services"
+    shutil.copy(SHOP / "images.lock", folder)
+    if given == "config":
         (project / "cgen.yaml").write_text("namespace: shop\n", encoding="utf-8")
-        shutil.copy(SHOP / "images.lock", project)
-        given, folder = project, project
-    else:
-        shutil.copy(SHOP / "images.lock", project / "services")
-        given, folder = project / "services", project / "services"
+    path = folder / "api.yaml" if given == "file" else folder
     texts = []
     for cwd in (tmp_path, project / "src"):  # the bytes do not depend on where cgen runs
         out = tmp_path / f"out-{cwd.name}"
-        run_cgen(["render", str(given), "--out", str(out)], cwd=cwd, check=True)
+        run_cgen(["render", str(path), "--out", str(out)], cwd=cwd, check=True)
         (dockerfile,) = out.rglob("Dockerfile")
         texts.append(dockerfile.read_text(encoding="utf-8"))
     assert texts[0] == texts[1]
     (context,) = set(re.findall(r"REVISION=<commit> (\S+)$", texts[0], re.M))
     assert (folder / context).resolve() == (project / "src" / "api").resolve()
     said = " ".join(line.lstrip("# ") for line in _header(texts[0]).splitlines())
-    assert "Run them from the project folder, the folder of cgen.yaml (without one, the " in said
-    assert f"first folder cgen was given): the context path {context} is relative to it." in said
+    assert "Run them from the project folder: that of cgen.yaml, else the first folder" in said
+    assert f"(or the first file's folder); the context path {context} is relative to it." in said
