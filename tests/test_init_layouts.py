@@ -95,6 +95,7 @@ def test_init_names_what_runs_and_ships_and_the_manifest_validates(
     build = yaml.safe_load(out.read_text(encoding="utf-8"))["spec"]["build"]
     entrypoint, app_files = EXPECTED[layout]
     assert (build.get("entrypoint"), build.get("appFiles")) == (entrypoint, app_files)
+    assert "\n# build: what the image runs and ships" in out.read_text(encoding="utf-8")
     assert "runs " in said and "missing" not in said and "does not lock" not in said
     proc = run_cgen(["validate", str(out)])
     assert proc.returncode == 0, proc.stderr

@@ -267,6 +267,9 @@ def _text(
         f"# {service}: written by `cgen init`; check it with `cgen validate`.",
         "# image: where the built image is pushed (registry.example.com is a placeholder).",
         "# ports: what it listens on; none makes a pure client (no Service, no ingress).",
+        "# namespace: cgen manages all of it (default-deny policies, Pod Security labels).",
     ]
+    if build is not None and len(build) > 1:
+        head.append("# build: what the image runs and ships, as `cgen init` read the source.")
     dumped = yaml.safe_dump(body, sort_keys=False, default_flow_style=False, width=4096)
     return "\n".join(head) + "\n" + dumped + OPTIONAL
