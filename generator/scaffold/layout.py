@@ -55,8 +55,12 @@ def _sources(path: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
     if path.is_file():
         yield path
         return
-    found = sorted(p for p in path.rglob("*") if p.suffix in suffixes and p.is_file())
-    yield from (p for p in found[:MAX_SCANNED] if "node_modules" not in p.parts)
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.suffix in suffixes and "node_modules" not in p.parts and p.is_file()
+    )
+    yield from found[:MAX_SCANNED]
 
 
 def _closure(source: Path, entry: str, imports: Callable[[Path], set[str]]) -> list[str]:
