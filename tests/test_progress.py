@@ -66,21 +66,28 @@ def test_a_short_run_says_nothing_at_the_end() -> None:
     assert stream.getvalue() == ""
 
 
-def _render(tmp_path: Path, environ: dict[str, str], stderr: int | None = None) -> str:
+def _cgen(
+    tmp_path: Path, environ: dict[str, str], *args: str, stderr: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run cgen on a copy of the example shop (its output goes to tmp_path/out)."""
     project = tmp_path / "shop"
     if not project.exists():
         shutil.copytree(ROOT / "examples" / "shop", project)
     env = {k: v for k, v in os.environ.items() if k not in ("CI", progress.ENV)}
     env.update(environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "generator", "render", "shop", "--force"],
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args, "shop"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=stderr if stderr is not None else subprocess.PIPE,
         text=True,
-        check=True,
     )
+
+
+def _render(tmp_path: Path, environ: dict[str, str], stderr: int | None = None) -> str:
+    proc = _cgen(tmp_path, environ, "render", "--force", stderr=stderr)
+    assert proc.returncode == 0, proc.stderr
     return proc.stderr or ""
 
 
@@ -88,6 +95,18 @@ def test_forced_progress_names_each_step(tmp_path: Path) -> None:
     err = _render(tmp_path, {progress.ENV: "1"})
     assert "cgen: loading and checking the manifests (" in err
     assert "cgen: writing the output folder (" in err and "cgen: done in " in err
+
+
+def test_a_failing_check_still_says_what_each_step_took(tmp_path: Path) -> None:
+    _render(tmp_path, {progress.ENV: "0"})
+    policy = tmp_path / "out" / "shop" / "frontend" / "networkpolicy.yaml"
+    policy.write_text(policy.read_text() + "# edited\n")
+    proc = _cgen(tmp_path, {progress.ENV: "1"}, "check")
+    assert proc.returncode == 1 and "networkpolicy.yaml" in proc.stdout
+    lines = proc.stderr.splitlines()
+    (done,) = [line for line in lines if line.startswith("cgen: done in ")]
+    assert "inputs " in done and "load " in done and "write " in done, proc.stderr
+    assert lines[-1].startswith("error: "), proc.stderr  # the times, then the verdict
 
 
 def test_piped_stderr_gets_no_progress(tmp_path: Path) -> None:

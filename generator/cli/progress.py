@@ -1,7 +1,8 @@
 """Progress of a long render or check on stderr: a line as each step starts, then the time
-of each step. Shown on a terminal once a run has taken a second, never in CI (the CI
-variable) or when stderr is not a terminal; CGEN_PROGRESS=1 shows it at once wherever
-stderr goes, CGEN_PROGRESS=0 never."""
+of each step, also when the run ends in cgen's error (a stale output, a manifest error).
+Shown on a terminal once a run has taken a second, never in CI (the CI variable) or when
+stderr is not a terminal; CGEN_PROGRESS=1 shows it at once wherever stderr goes,
+CGEN_PROGRESS=0 never."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
+from generator.errors import CgenError
 from generator.steps import Progress
 
 ENV = "CGEN_PROGRESS"
@@ -90,8 +92,14 @@ def reporter(labels: Mapping[str, str] = LABELS) -> Iterator[Progress | None]:
         timer.start()
     else:
         report.show()
+    answered = False
     try:
         yield report.step
+        answered = True
+    except CgenError:  # a stale output or a manifest error is an answer too: say what it took
+        answered = True
+        raise
     finally:
         timer.cancel()
-    report.finish()
+        if answered:
+            report.finish()
