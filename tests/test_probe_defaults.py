@@ -75,3 +75,20 @@ def test_a_declared_liveness_that_repeats_readiness_is_a_warning(tmp_path: Path)
         HEAD + probes.replace(probes.splitlines()[-1] + "\n", declared)
     )
     assert not [w for w in generator.validate([tmp_path]) if "readiness" in str(w)]
+
+
+def test_a_grpc_liveness_that_asks_what_readiness_asks_is_a_warning(tmp_path: Path) -> None:
+    def warned(ready: str, live: str) -> list[str]:
+        probes = f"  probes:\n    readiness: {ready}\n    liveness: {live}\n"
+        (tmp_path / "api.yaml").write_text(HEAD + probes, encoding="utf-8")
+        return [str(w) for w in generator.validate([tmp_path]) if "readiness" in str(w)]
+
+    # The same port (by name and by number) and the same service name, or none on both.
+    (warning,) = warned("{grpc: {port: http}}", "{grpc: {port: 8080}, periodSeconds: 30}")
+    assert warning.startswith(f"{tmp_path / 'api.yaml'}:10:22: spec.probes.liveness.grpc: checks")
+    named = "{grpc: {port: http, service: api.v1}}"
+    assert len(warned(named, named.replace("http", "8080"))) == 1
+    # Another service name or another port asks something else.
+    assert warned(named, "{grpc: {port: http, service: api.v1.Live}}") == []
+    assert warned("{grpc: {port: http}}", named) == []
+    assert warned("{grpc: {port: http}}", "{grpc: {port: admin}}") == []

@@ -224,10 +224,13 @@ def probe_warnings(svc: Service) -> list[Problem]:
     under load then fails both and is restarted instead of only taken out of rotation."""
     probes = dict(svc.probes)
     ready, live = probes.get("readiness"), probes.get("liveness")
-    if ready is None or live is None or ready.kind != live.kind or live.kind == "grpc":
+    if ready is None or live is None or ready.kind != live.kind:
         return []
     same_port = svc.port(ready.port) == svc.port(live.port)
     if not same_port or (live.kind == "http" and ready.path != live.path):
+        return []
+    # A gRPC health check without a service name asks about the server as a whole ("").
+    if live.kind == "grpc" and (ready.grpc_service or "") != (live.grpc_service or ""):
         return []
     return [
         Problem(
