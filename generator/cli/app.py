@@ -68,11 +68,9 @@ def render(
     _run(_usage(commands.render, **locals()))
 
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-
-
-def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print the result (or the errors) as JSON on stdout.")
+]
 
 
 @app.command()
@@ -110,8 +108,13 @@ def graph(
     ] = "mermaid",
     dns: Annotated[bool, typer.Option(help="Include the cluster DNS flows.")] = True,
 ) -> None:
-    """Print the allowed connectivity: Mermaid (for pull requests), DOT or a table."""
-    typer.echo(generator.graph(paths, fmt, dns=dns), nl=False)
+    """Print the allowed connectivity: Mermaid (for pull requests), DOT, a table or JSON."""
+
+    def draw() -> int:
+        typer.echo(generator.graph(paths, fmt, dns=dns), nl=False)
+        return 0
+
+    _run(commands.json_failures(draw) if fmt == "json" else draw())
 
 
 @app.command()
@@ -127,13 +130,16 @@ def explain(
 
     Exit status: 0 allowed, 3 denied, 1 on errors.
     """
-    verdict = generator.explain(paths, src, dst)
-    if as_json:
-        _print_json(verdict.as_dict())
-    else:
-        typer.echo(verdict.text(), nl=False)
-    if not verdict.allowed:
-        raise typer.Exit(EXIT_DENIED)
+
+    def answer() -> int:
+        verdict = generator.explain(paths, src, dst)
+        if as_json:
+            commands.print_json({"ok": True, "problems": [], **verdict.as_dict()})
+        else:
+            typer.echo(verdict.text(), nl=False)
+        return 0 if verdict.allowed else EXIT_DENIED
+
+    _run(commands.json_failures(answer) if as_json else answer())
 
 
 @app.command("pin")

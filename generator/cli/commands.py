@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import generator
 from generator.cli import progress
-from generator.errors import CheckFailed, ManifestError, Problem
+from generator.errors import CgenError, CheckFailed, ManifestError, Problem
 from generator.model import OUTPUT_FORMATS
 
 # The commands that write files: only their failures may say "nothing was written".
@@ -49,8 +51,34 @@ def _skipped(skipped: bool) -> str:
     return "; inputs unchanged since the last render, nothing was built" if skipped else ""
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
+    """Print one JSON document on stdout (--json, graph -f json)."""
     echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def problems_of(exc: CgenError | OSError) -> list[dict[str, object]]:
+    """A failure's problems for --json: as validate gives them (file, line, column, key,
+    message, related); an error that has no place in a file has nulls there."""
+    if isinstance(exc, ManifestError):
+        return [p.as_dict() for p in exc.problems]
+    place: object = None
+    if isinstance(exc, OSError):
+        message, place = exc.strerror or str(exc), exc.filename
+    else:
+        message = str(exc)
+    file = None if place is None else str(place)
+    keys = {"file": file, "line": None, "column": None, "key": None}
+    return [{**keys, "message": message, "related": []}]
+
+
+def json_failures(body: Callable[[], int], **shape: object) -> int:
+    """Run a --json command: a failure is a JSON document on stdout too, `{"ok": false,
+    "problems": [...], **shape}`, with the exit status the text mode has."""
+    try:
+        return body()
+    except (CgenError, OSError) as exc:
+        print_json({"ok": False, "problems": problems_of(exc), **shape})
+        return exc.exit_code if isinstance(exc, CgenError) else 1
 
 
 def render(
@@ -89,13 +117,13 @@ def validate(paths: list[Path], as_json: bool = False, allow_unpinned: bool = Fa
         _warn(generator.validate(paths, allow_unpinned=allow_unpinned))
         echo("ok")
         return 0
-    try:
+
+    def answer() -> int:
         warnings = generator.validate(paths, allow_unpinned=allow_unpinned)
-    except ManifestError as exc:
-        _print_json({"ok": False, "problems": [p.as_dict() for p in exc.problems], "warnings": []})
-        return exc.exit_code
-    _print_json({"ok": True, "problems": [], "warnings": [w.as_dict() for w in warnings]})
-    return 0
+        print_json({"ok": True, "problems": [], "warnings": [w.as_dict() for w in warnings]})
+        return 0
+
+    return json_failures(answer, warnings=[])
 
 
 def _check(
@@ -105,6 +133,28 @@ def _check(
         return generator.check(
             paths, out, allow_unpinned=allow_unpinned, formats=chosen, progress=told
         )
+
+
+def _check_json(
+    paths: list[Path], out: Path | None, allow_unpinned: bool, chosen: tuple[str, ...] | None
+) -> int:
+    try:
+        report = _check(paths, out, allow_unpinned, chosen)
+    except CheckFailed as exc:
+        stale = {"upToDate": False, "summary": exc.summary, "diff": exc.diff}
+        print_json({"ok": False, "problems": [], **stale})
+        return exc.exit_code
+    print_json(
+        {
+            "ok": True,
+            "problems": [],
+            "upToDate": True,
+            "out": str(report.out),
+            "files": len(report.plan.unchanged),
+            "warnings": [w.as_dict() for w in report.warnings],
+        }
+    )
+    return 0
 
 
 def check(
@@ -117,20 +167,8 @@ def check(
     """`cgen check`: is the output up to date; returns the exit status."""
     chosen = chosen_formats(formats)
     if as_json:
-        try:
-            report = _check(paths, out, allow_unpinned, chosen)
-        except CheckFailed as exc:
-            _print_json({"upToDate": False, "summary": exc.summary, "diff": exc.diff})
-            return exc.exit_code
-        _print_json(
-            {
-                "upToDate": True,
-                "out": str(report.out),
-                "files": len(report.plan.unchanged),
-                "warnings": [w.as_dict() for w in report.warnings],
-            }
-        )
-        return 0
+        answer = partial(_check_json, paths, out, allow_unpinned, chosen)
+        return json_failures(answer, upToDate=False)
     report = _check(paths, out, allow_unpinned, chosen)
     _warn(report.warnings)
     echo(

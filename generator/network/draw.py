@@ -146,7 +146,8 @@ def as_json(model: NetModel, dns: bool = True) -> str:
         }
         for flow in _flows(model, dns)
     ]
-    return json.dumps({"flows": flows}, indent=2, ensure_ascii=False) + "\n"
+    document = {"ok": True, "problems": [], "flows": flows}  # as a failure's: ok, problems
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_graph(model: NetModel, fmt: str, dns: bool = True) -> str:

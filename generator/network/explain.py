@@ -46,6 +46,36 @@ class PortQuery:
     text: str
 
 
+def _ports_json(ports: tuple[PortSpec, ...]) -> list[dict[str, object]]:
+    return [{"protocol": p.protocol, "port": p.port, "name": p.name} for p in ports]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A manifest line behind a verdict: a grant of one policy side that allows the
+    connection, or, on a side that allows nothing of it, one of what it allows instead."""
+
+    side: str  # egress of the sender or ingress of the receiver
+    allows: bool
+    grant: Grant
+
+    def as_dict(self) -> dict[str, object]:
+        """The reason with its place as fields: file, line, column (0: none) and key."""
+        where, grant = self.grant.where, self.grant
+        return {
+            "side": self.side,
+            "of": grant.subject.label,
+            "allows": self.allows,
+            "file": where.path,
+            "line": where.line,
+            "column": where.column,
+            "key": grant.key,
+            "what": grant.what,
+            "peer": grant.peer.label,
+            "ports": _ports_json(grant.ports),
+        }
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The answer: allowed or not, on which ports (None: every port), and the reasons."""
@@ -55,6 +85,7 @@ class Verdict:
     allowed: bool
     ports: tuple[PortSpec, ...] | None
     lines: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
     def text(self) -> str:
         """The verdict as printed by `cgen explain`."""
@@ -62,17 +93,13 @@ class Verdict:
 
     def as_dict(self) -> dict[str, object]:
         """The verdict for other tools (`cgen explain --json`)."""
-        ports = (
-            None
-            if self.ports is None
-            else [{"protocol": p.protocol, "port": p.port, "name": p.name} for p in self.ports]
-        )
         return {
             "allowed": self.allowed,
             "from": self.src.label,
             "to": self.dst.label,
-            "ports": ports,
+            "ports": None if self.ports is None else _ports_json(self.ports),
             "explanation": list(self.lines),
+            "reasons": [reason.as_dict() for reason in self.reasons],
         }
 
 
@@ -281,12 +308,21 @@ def explain(model: NetModel, src: Endpoint, dst: Endpoint, port: PortQuery | Non
         lines = [f"ALLOWED {head}: on {on}"]
     else:
         lines = [f"DENIED {head}"]
+    reasons: list[Reason] = []
     for direction, subject, side in sides:
         lines += _side_lines(
             model, direction, subject, src if direction == "ingress" else dst, side, port
         )
+        if side is not None:
+            shown = side or _granted(model, direction, subject)
+            reasons += [Reason(direction, bool(side), grant) for grant in shown]
     final = None if ports is None else tuple(sorted(ports, key=lambda p: (p.port, p.protocol)))
-    return Verdict(src, dst, allowed, final, tuple(lines))
+    return Verdict(src, dst, allowed, final, tuple(lines), tuple(reasons))
+
+
+def _granted(model: NetModel, direction: str, subject: Endpoint) -> list[Grant]:
+    """Everything the subject's policy side allows (its egress or its ingress)."""
+    return [g for g in model.grants if g.direction == direction and matches(g.subject, subject)]
 
 
 def _side_lines(
@@ -309,7 +345,7 @@ def _side_lines(
         if port is not None:
             lines[0] += f", asked {port.text}"
         return lines + _grant_lines(found)
-    mine = [g for g in model.grants if g.direction == direction and matches(g.subject, subject)]
+    mine = _granted(model, direction, subject)
     verb = "send to" if direction == "egress" else "receive from"
     lines = [f"  {direction} of {subject.label}: nothing allows {other.label}"]
     if subject.service is None:

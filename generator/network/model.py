@@ -72,6 +72,7 @@ class Grant:
     ports: tuple[PortSpec, ...]
     where: Location
     what: str
+    key: str  # the key path at `where`: a manifest's (spec.dependencies[0]) or cgen.yaml's (dns)
 
 
 @dataclass(frozen=True)
@@ -227,30 +228,30 @@ def _ingress_grants(config: Config, graph: Graph, svc: Service) -> list[tuple[Gr
     me = service_peer(svc)
     result: list[tuple[Grant, bool]] = []
     for edge in graph.callers_of(svc):
-        where = edge.caller.doc.at(edge.dependency.keypath)
-        what = f"{edge.dependency.keypath} of {edge.caller.namespace}/{edge.caller.name}"
+        key = edge.dependency.keypath
+        where = edge.caller.doc.at(key)
+        what = f"{key} of {edge.caller.namespace}/{edge.caller.name}"
         caller = service_peer(edge.caller)
-        result.append((Grant("ingress", me, caller, specs(edge.ports), where, what), False))
+        result.append((Grant("ingress", me, caller, specs(edge.ports), where, what, key), False))
     for rule in svc.ingress:
         ports = own_ports(svc, rule.ports)
         if not ports:  # an empty port list would mean every port to a NetworkPolicy
             continue
         peer = _ingress_peer(svc, rule, config)
         where = svc.doc.at(rule.keypath)
-        result.append(
-            (Grant("ingress", me, peer, ports, where, f"{rule.keypath} of {me.label}"), True)
-        )
+        what = f"{rule.keypath} of {me.label}"
+        result.append((Grant("ingress", me, peer, ports, where, what, rule.keypath), True))
     peers = own_ports(svc, svc.peer_ports) if svc.peer_ports else ()
     if peers:
         where = svc.doc.at("spec.peerPorts")
         what = f"spec.peerPorts of {me.label} (its replicas)"
-        result.append((Grant("ingress", me, me, peers, where, what), False))
+        result.append((Grant("ingress", me, me, peers, where, what, "spec.peerPorts"), False))
     scraped = [p for p in svc.ports if p.scrape]
     if scraped and config.metrics_scraper is not None:
         peer = role_peer(config.metrics_scraper, "metrics-scraper")
-        where = svc.doc.at(f"{scraped[0].keypath}.scrape")
-        what = f"{scraped[0].keypath}.scrape of {me.label}"
-        result.append((Grant("ingress", me, peer, specs(scraped), where, what), True))
+        key = f"{scraped[0].keypath}.scrape"
+        where, what = svc.doc.at(key), f"{key} of {me.label}"
+        result.append((Grant("ingress", me, peer, specs(scraped), where, what, key), True))
     return result
 
 
@@ -261,23 +262,24 @@ def _egress_grants(config: Config, graph: Graph, svc: Service) -> list[Grant]:
     for edge in graph.calls_of(svc):
         where = svc.doc.at(edge.dependency.keypath)
         what = f"{edge.dependency.keypath} of {me.label}"
-        result.append(
-            Grant("egress", me, service_peer(edge.callee), specs(edge.ports), where, what)
-        )
+        callee, key = service_peer(edge.callee), edge.dependency.keypath
+        result.append(Grant("egress", me, callee, specs(edge.ports), where, what, key))
     if svc.peer_ports:
         where = svc.doc.at("spec.peerPorts")
         what = f"spec.peerPorts of {me.label} (its replicas)"
-        result.append(Grant("egress", me, me, own_ports(svc, svc.peer_ports), where, what))
+        peers = own_ports(svc, svc.peer_ports)
+        result.append(Grant("egress", me, me, peers, where, what, "spec.peerPorts"))
     for call in graph.unmanaged_calls_of(svc):
         peer = unmanaged_peer(call.callee)
         where = svc.doc.at(call.dependency.keypath)
         what = f"{call.dependency.keypath} of {me.label}"
-        result.append(Grant("egress", me, peer, specs(call.ports), where, what))
+        key = call.dependency.keypath
+        result.append(Grant("egress", me, peer, specs(call.ports), where, what, key))
     for ext in svc.externals:
         ports = tuple(PortSpec(ext.protocol, p) for p in sorted(set(ext.ports)))
-        where = svc.doc.at(ext.keypath)
+        where, what = svc.doc.at(ext.keypath), f"{ext.keypath} of {me.label}"
         for peer in _external_peers(ext, config):
-            result.append(Grant("egress", me, peer, ports, where, f"{ext.keypath} of {me.label}"))
+            result.append(Grant("egress", me, peer, ports, where, what, ext.keypath))
     return result
 
 
@@ -311,7 +313,7 @@ def build_model(config: Config, graph: Graph) -> NetModel:
         subject = namespace_pods(namespace)
         what = f"cluster DNS for every pod of namespace {namespace}"
         for peer in dns_peers(config):
-            grant = Grant("egress", subject, peer, DNS_PORTS, dns_where, what)
+            grant = Grant("egress", subject, peer, DNS_PORTS, dns_where, what, "dns")
             grants.append(grant)
             flows.append(_flow(grant))
     return NetModel(config, namespaces, graph.services, tuple(grants), tuple(flows))
