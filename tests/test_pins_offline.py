@@ -106,10 +106,22 @@ def test_new_user_without_registry_renders_the_example(
     validated = run_cgen(["validate", str(project)], cwd=tmp_path, env=offline)
     assert validated.returncode == 0 and _warnings(validated.stderr) == notes
 
-    # Resolving from the registries fails (nothing is reachable) and writes nothing ...
+    # Resolving from the registries fails (nothing is reachable) and writes nothing; every
+    # image is tried, and each unreachable host is said once, with the images it holds ...
     online = run_cgen(["pin", str(project)], cwd=tmp_path, env=offline)
-    assert online.returncode == 1 and "cannot reach" in online.stderr
-    assert "Traceback" not in online.stderr and not (project / "images.lock").exists()
+    assert online.returncode == 1 and "Traceback" not in online.stderr
+    assert not (project / "images.lock").exists()
+    errors = online.stderr.splitlines()
+    hub, gcr = "cannot reach registry-1.docker.io: ", "cannot reach gcr.io: "
+    assert [line for line in errors if hub in line or gcr in line] == [
+        line for line in errors if line.startswith(("error: " + hub, "error: " + gcr))
+    ]
+    assert sum(hub in line for line in errors) == sum(gcr in line for line in errors) == 1
+    needed = {image for image in _shipped() if "python" in image or "dockerfile" in image}
+    named = {i for line in errors for i in re.findall(r"([a-z0-9./-]+:[a-z0-9.-]+)[,)]", line)}
+    assert needed <= named, online.stderr
+    # ... and says what does work without a registry.
+    assert "nothing written" in errors[-1] and "`cgen pin --offline`" in errors[-1]
     # ... while --offline writes the shipped pins, with their dates.
     pinned = run_cgen(["pin", "--offline", str(project)], cwd=tmp_path, env=offline)
     assert pinned.returncode == 0, pinned.stderr
@@ -225,12 +237,44 @@ def test_pin_check_offline_fails_on_an_image_the_lock_lacks(tmp_path: Path) -> N
     project = _aged_project(tmp_path, "version: 1\nimages: {}\n")
     proc = run_cgen(["pin", "--check", "--offline", str(project)])
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "does not pin every image" in proc.stderr
+    (error,) = proc.stderr.splitlines()
+    assert "does not pin every image" in error and "`cgen pin --offline`" in error
+    # The ages are the report, on stdout as when the check passes.
     shown = re.findall(
-        r"not in \S+images\.lock; cgen ships a pin \(resolved ([0-9-]+), ", proc.stderr
+        r"not in \S+images\.lock; cgen ships a pin \(resolved ([0-9-]+), ", proc.stdout
     )
-    assert len(shown) == 3, proc.stderr  # the two bases and the frontend
+    assert len(shown) == 3, proc.stdout  # the two bases and the frontend
     assert (project / "images.lock").read_text() == "version: 1\nimages: {}\n"
+
+
+def test_pin_check_offline_says_which_images_need_a_registry(tmp_path: Path) -> None:
+    project = _aged_project(tmp_path, "version: 1\nimages: {}\n")
+    image = "registry.example.com/vendor/db:16.4"
+    (project / "db.yaml").write_text(
+        "apiVersion: cgen/v1\nkind: Service\nmetadata: {name: db}\n"
+        f"spec: {{runtime: static, image: {image}, build: {{prebuilt: true}}}}\n",
+        encoding="utf-8",
+    )
+    proc = run_cgen(["pin", "--check", "--offline", str(project)])
+    assert proc.returncode == 1 and f"  {image}: not in " in proc.stdout
+    (error,) = proc.stderr.splitlines()
+    # cgen ships no pin for it: only `cgen pin` with a registry can pin it, not --offline.
+    assert "run `cgen pin` where the registries are reachable" in error
+    assert f"cgen ships no pin for {image}, so `cgen pin --offline` cannot pin them" in error
+
+
+def test_pin_check_without_a_registry_still_says_how_old_the_pins_are(
+    tmp_path: Path, offline: dict[str, str]
+) -> None:
+    project = _aged_project(tmp_path, (SHOP / "images.lock").read_text(encoding="utf-8"))
+    proc = run_cgen(["pin", "--check", str(project)], env=offline)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    ages = [line for line in proc.stdout.splitlines() if line.startswith("  ")]
+    assert len(ages) == 3 and all(": resolved 20" in line for line in ages), proc.stdout
+    errors = proc.stderr.splitlines()
+    assert sum("cannot reach registry-1.docker.io" in line for line in errors) == 1
+    assert sum("cannot reach gcr.io" in line for line in errors) == 1
+    assert "`cgen pin --check --offline`" in errors[-1] and len(errors) == 3
 
 
 def test_a_tag_only_prebuilt_image_runs_by_its_locked_digest(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -288,3 +289,30 @@ def test_a_broken_http_answer_is_a_clean_error(registry: Registry, tmp_path: Pat
 
     registry.behaviour = garbage
     refused(project(tmp_path, registry.host), "a broken HTTP answer", "127.0.0.1")
+
+
+def test_pin_asks_for_every_image_and_says_each_failure_once(
+    registry: Registry, tmp_path: Path
+) -> None:
+    def build_tag_missing(handler: BaseHTTPRequestHandler) -> None:
+        status = 404 if "/team/build/" in handler.path else 200
+        answer(status, MANIFEST if status == 200 else b"{}")(handler)
+
+    registry.behaviour = build_tag_missing
+    folder = project(tmp_path, registry.host)
+    # The runtime image and (through its mirror) the Dockerfile frontend on a closed port.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{sock.getsockname()[1]}"
+    config = folder / "cgen.yaml"
+    config.write_text(config.read_text().replace(registry.host, closed))
+    profile = folder / "profiles" / "python.yaml"
+    profile.write_text(
+        profile.read_text().replace(f"{registry.host}/team/run", f"{closed}/team/run")
+    )
+    text = refused(folder, f"{registry.host}/team/build:1: the registry has no such tag")
+    # The closed host is tried once and named once, with both images it leaves unresolved.
+    (down,) = [line for line in text.splitlines() if f"cannot reach {closed}" in line]
+    assert down.endswith(f"(not resolved: {closed}/team/run:1, docker.io/docker/dockerfile:1.7)")
+    assert "nothing written (3 image(s) not resolved)" in text
+    assert "--offline" not in text  # cgen ships no pin for these: offline cannot help

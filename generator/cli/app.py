@@ -172,9 +172,18 @@ def pin(
 ) -> None:
     """Pin every image cgen does not build (base, prebuilt, sidecar) to its digest in
     images.lock (beside cgen.yaml)."""
-    report = generator.pin(
-        paths, check=check, offline=offline, plain_http=plain_http or [], timeout=timeout
-    )
+    from generator.images.pin import PinFailed
+
+    try:
+        report = generator.pin(
+            paths, check=check, offline=offline, plain_http=plain_http or [], timeout=timeout
+        )
+    except PinFailed as exc:  # what it found still shows (ages), then every problem
+        for line in exc.lines:
+            typer.echo(line)
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(exc.exit_code) from None
     for line in report.lines:
         typer.echo(line)
 

@@ -10,12 +10,26 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import UserError
 from generator.images.frontend import FRONTEND
 from generator.images.lock import ImageLock, PinResult, compare, is_pinned, write_lock
 from generator.images.shipped import age, oldest, shipped_lock
 from generator.project import Project
+
+if TYPE_CHECKING:
+    from generator.images.registry import Resolver
+
+
+class PinFailed(UserError):
+    """`cgen pin` could not do all it was asked: the report as far as it got (`lines`, such
+    as the ages of the pins) and every problem, each one error."""
+
+    def __init__(self, *, lines: list[str], problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.lines = lines
+        self.problems = problems
 
 
 def needed_images(project: Project) -> list[str]:
@@ -45,13 +59,66 @@ def _own_lock(project: Project) -> ImageLock:
     return ImageLock(lock.path) if lock.shipped else lock
 
 
-def resolve(project: Project, plain_http: list[str], timeout: float) -> PinResult:
-    """Resolve every needed image through its registry (or mirror) and compare to the lock."""
+@dataclass(frozen=True)
+class Asked:
+    """What the registries told: the digests resolved, each failure, the images left
+    unresolved, and whether a host failed as a whole (unreachable, or too slow)."""
+
+    digests: dict[str, str]
+    problems: list[str]
+    unresolved: list[str]
+    host_failed: bool
+
+
+def _ask_each(registry: Resolver, images: list[str]) -> Asked:
+    """Ask for every image; a host that fails as a whole is asked once and said once."""
+    from generator.images.registry_http import HostError, RegistryError
+
+    digests: dict[str, str] = {}
+    problems: list[str] = []
+    unresolved: list[str] = []
+    down: dict[str, tuple[str, list[str]]] = {}  # API host -> (its problem, its images)
+    for image in images:
+        host = registry.api_host(image)
+        if host in down:
+            down[host][1].append(image)
+            continue
+        try:
+            digests[image] = registry.digest(image)
+        except HostError as exc:
+            down[host] = (exc.problem, [image])
+        except RegistryError as exc:
+            problems.append(exc.message)
+            unresolved.append(image)
+    for problem, lost in down.values():
+        problems.append(f"{problem} (not resolved: {', '.join(lost)})")
+        unresolved += lost
+    return Asked(digests, problems, sorted(unresolved), bool(down))
+
+
+def resolve(project: Project, plain_http: list[str], timeout: float) -> tuple[PinResult, Asked]:
+    """Resolve every needed image through its registry (or mirror) and compare to the lock
+    (an image that could not be resolved is left out of both, not counted as removed)."""
     from generator.images.registry import resolver
 
     registry = resolver(project.config.registry_mirrors, plain_http, timeout)
-    digests = {image: registry.digest(image) for image in needed_images(project)}
-    return compare(_own_lock(project), digests)
+    asked = _ask_each(registry, needed_images(project))
+    own = _own_lock(project)
+    kept = {i: d for i, d in own.digests.items() if i not in asked.unresolved}
+    return compare(ImageLock(own.path, kept, own.resolved), asked.digests), asked
+
+
+def _unpinned(path: str, missing: list[str]) -> str:
+    """What to run for images the lock lacks: `cgen pin --offline` only helps when cgen
+    ships a pin for every one of them."""
+    unknown = [image for image in missing if image not in shipped_lock().digests]
+    text = f"{path} does not pin every image the manifests use: "
+    if not unknown:
+        return text + "run `cgen pin` (or `cgen pin --offline` for the pins cgen ships)"
+    return (
+        text + "run `cgen pin` where the registries are reachable (cgen ships no pin for "
+        f"{', '.join(unknown)}, so `cgen pin --offline` cannot pin them)"
+    )
 
 
 def from_shipped(project: Project) -> PinResult:
@@ -144,29 +211,55 @@ def pin_images(
     day = today or datetime.datetime.now(datetime.UTC).date()
     lock_file = _lock_file(project)
     if check:
-        own = _own_lock(project)
-        lines = ages(project, day)
-        if offline:  # no registry: only whether every image has a pin, and how old it is
-            if any(image not in own.digests for image in needed_images(project)):
-                raise UserError(
-                    "\n".join(lines)
-                    + f"\n{own.path} does not pin every image the manifests use: run `cgen pin` "
-                    "(or `cgen pin --offline` for the pins cgen ships)"
-                )
-        else:
-            result = resolve(project, plain_http, timeout)
-            if result.added or result.moved:
-                summary = (
-                    f"{own.path} is stale: tags have moved or are not pinned; "
-                    "review the change and run `cgen pin`"
-                )
-                raise UserError("\n".join([*lines, summary, *describe(result)]))
-        verdict = "every image is pinned" if offline else "every tag still points to its pin"
-        return PinReport([*lines, f"{own.path}: {verdict}"], False)
-    result = from_shipped(project) if offline else resolve(project, plain_http, timeout)
+        return _check(project, offline, plain_http, timeout, day)
+    if offline:
+        result = from_shipped(project)
+    else:
+        result, asked = resolve(project, plain_http, timeout)
+        if asked.problems:
+            problems = [*asked.problems, _not_written(result.path, asked)]
+            raise PinFailed(lines=[], problems=problems)
     if not result.changed and lock_file.is_file():
         return PinReport([f"{result.path}: up to date ({len(result.digests)} images)"], False)
     write_lock(lock_file, result.digests, _dates(project, result, day, offline))
     source = " from the pins cgen ships" if offline else ""
     lines = [*describe(result), f"{result.path}: pinned {len(result.digests)} images{source}"]
     return PinReport(lines, True)
+
+
+def _not_written(path: str, asked: Asked) -> str:
+    """The last word of a failed `cgen pin`: nothing written, and whether --offline helps."""
+    lost = asked.unresolved
+    text = f"{path}: nothing written ({len(lost)} image(s) not resolved)"
+    if asked.host_failed and all(image in shipped_lock().digests for image in lost):
+        text += "; without a registry, `cgen pin --offline` writes the pins cgen ships"
+    return text
+
+
+def _check(
+    project: Project, offline: bool, plain_http: list[str], timeout: float, day: datetime.date
+) -> PinReport:
+    """`cgen pin --check`: the ages of the pins, then (online) whether any tag has moved."""
+    own = _own_lock(project)
+    lines = ages(project, day)
+    if offline:  # no registry: only whether every image has a pin, and how old it is
+        missing = [image for image in needed_images(project) if image not in own.digests]
+        if missing:
+            raise PinFailed(lines=lines, problems=[_unpinned(own.path, missing)])
+        return PinReport([*lines, f"{own.path}: every image is pinned"], False)
+    result, asked = resolve(project, plain_http, timeout)
+    problems = list(asked.problems)
+    if result.added or result.moved:
+        summary = (
+            f"{own.path} is stale: tags have moved or are not pinned; "
+            "review the change and run `cgen pin`"
+        )
+        problems.insert(0, "\n".join([summary, *describe(result)]))
+    if asked.host_failed:
+        problems.append(
+            "some tags could not be checked: without a registry, `cgen pin --check --offline` "
+            "says whether every image is pinned, and how old the pins are"
+        )
+    if problems:
+        raise PinFailed(lines=lines, problems=problems)
+    return PinReport([*lines, f"{own.path}: every tag still points to its pin"], False)

@@ -26,6 +26,7 @@ from generator.images.registry_http import (
     HEADER_SAFE,
     MANIFEST_TYPES,
     Expired,
+    HostError,
     RegistryError,
     http_get,
     shown,
@@ -158,6 +159,11 @@ class Resolver:
         """The registry host asked for ref: its pull-through mirror when one is configured."""
         return dict(self.mirrors).get(ref.registry, ref.registry)
 
+    def api_host(self, image: str) -> str:
+        """The host whose API is asked for image (registry-1.docker.io for docker.io)."""
+        host = self.host_for(Reference.parse(image))
+        return API_HOSTS.get(host, host)
+
     def digest(self, image: str) -> str:
         """The digest the image's tag points to now (an index digest for multi-platform tags).
 
@@ -201,12 +207,10 @@ class Resolver:
             except OSError as exc:  # URLError, ssl and socket errors are all OSErrors
                 last = exc
         if time.monotonic() >= deadline or last is None:
-            raise RegistryError(
-                f"{where}: {api} sent no complete answer within {self.timeout:g} seconds "
-                "(--timeout)"
-            )
+            late = f"{api} sent no complete answer within {self.timeout:g} seconds (--timeout)"
+            raise HostError(where, api, late)
         reason = getattr(last, "reason", last)
-        raise RegistryError(f"{where}: cannot reach {api}: {shown(str(reason))}")
+        raise HostError(where, api, f"cannot reach {api}: {shown(str(reason))}")
 
     def _send(
         self, url: str, host: str, repository: str, where: str, deadline: float

@@ -33,6 +33,16 @@ class RegistryError(UserError):
     """A registry could not tell a digest (unreachable, unknown tag, refused credentials)."""
 
 
+class HostError(RegistryError):
+    """The registry host failed as a whole (unreachable, or no complete answer in time):
+    every other image on it would fail alike, so `cgen pin` says it once."""
+
+    def __init__(self, where: str, host: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.host = host
+        self.problem = problem
+
+
 class Expired(Exception):
     """The deadline for one image passed while a request was under way."""
 
