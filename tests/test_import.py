@@ -116,6 +116,22 @@ def test_the_report_names_each_privilege_dropped(tmp_path: Path) -> None:
     )
 
 
+def test_the_report_sends_each_tag_only_image_to_cgen_pin(tmp_path: Path) -> None:
+    out = tmp_path / "services"
+    proc = run_cgen(["import", str(BOUTIQUE), "--out", str(out), "-f", "json"])
+    unpinned = [n for n in json.loads(proc.stdout)["notes"] if "is not pinned" in n["text"]]
+    tags = {
+        c["image"]
+        for o in upstream_objects()
+        if o["kind"] == "Deployment"
+        for c in o["spec"]["template"]["spec"]["containers"]
+    }
+    assert {n["text"].split()[1] for n in unpinned} == tags
+    # What pins them is `cgen pin` (docs/adopt.md), not a digest copied by hand.
+    assert all("run `cgen pin` on the manifests" in n["text"] for n in unpinned)
+    assert not any("kubectl" in n["text"] for n in unpinned)
+
+
 def _bodies(files: dict[str, bytes]) -> dict[str, str]:
     """The manifests without their first comment line, which names where each was read."""
     return {k: v.decode().split("\n", 1)[1] for k, v in files.items()}

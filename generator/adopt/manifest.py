@@ -108,8 +108,8 @@ def build_spec(
     if not is_pinned(image):
         w.notes.add(
             "unsupported",
-            f"image {image} is not pinned: cgen runs prebuilt images only by digest; append "
-            "@sha256:... (kubectl get pods -o jsonpath='{..imageID}' shows what runs)",
+            f"image {image} is not pinned: cgen runs prebuilt images only by digest; run "
+            "`cgen pin` on the manifests to record its tag's digest in images.lock",
             obj.at(f"{at}.image"),
         )
     replicas = (obj.body.get("spec") or {}).get("replicas")
