@@ -140,6 +140,18 @@ def test_no_manifests_and_missing_paths_are_clear_errors(tmp_path: Path) -> None
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("command", ["render", "check"])
+def test_an_output_folder_that_is_a_file_is_a_clear_error(command: str, project: Path) -> None:
+    taken = project.parent / "notes.txt"
+    taken.write_text("mine\n")
+    for out, where in (("notes.txt", "is a file"), ("notes.txt/out", "lies below the file")):
+        proc = run_cgen([command, "shop", "--out", out], cwd=project.parent)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert proc.stderr.startswith(f"error: the output folder {out} (--out, ")
+        assert where in proc.stderr and "name a folder" in proc.stderr
+    assert taken.read_text() == "mine\n"
+
+
 def test_output_folder_itself_is_not_read_as_manifests(project: Path) -> None:
     # Rendering a folder that contains its own out/ must not pick the generated YAML up.
     run_cgen(["render", ".", "--out", "out"], cwd=project, check=True)

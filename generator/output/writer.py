@@ -98,6 +98,11 @@ def _state_dir(out: Path) -> Path:
             )
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is not a folder; remove it and render again")
+    above = next((p for p in (out, *out.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        where = "is a file" if above == out else f"lies below the file {above}"
+        named = "(--out, or out: in cgen.yaml)"
+        raise OutputError(f"the output folder {out} {named} {where}: name a folder to write")
     return folder
 
 
