@@ -219,7 +219,9 @@ def pin(
     timeout: float = 30.0,
 ) -> PinReport:
     """Pin every image cgen does not build to its digest in images.lock (offline: from the
-    pins cgen ships), or (check) say how old the pins are and fail when one moved."""
+    pins cgen ships), or (check) say how old the pins are and fail when one moved. Every
+    image is asked for; any failure raises PinFailed with the report so far and each
+    problem, and nothing is written."""
     from generator.images.pin import pin_images
 
     project, _ = load_project(paths, pinning=True)

@@ -316,3 +316,8 @@ def test_pin_asks_for_every_image_and_says_each_failure_once(
     assert down.endswith(f"(not resolved: {closed}/team/run:1, docker.io/docker/dockerfile:1.7)")
     assert "nothing written (3 image(s) not resolved)" in text
     assert "--offline" not in text  # cgen ships no pin for these: offline cannot help
+    # --check, too, asks for every image and says each failure, after the ages.
+    code, checked = pin(folder, "--check")
+    assert code == 1 and checked.count(f"cannot reach {closed}") == 1, checked
+    assert f"{registry.host}/team/build:1: the registry has no such tag" in checked
+    assert checked.count(": not in ") == 3 and "`cgen pin --check --offline`" in checked
