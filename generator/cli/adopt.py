@@ -133,7 +133,13 @@ def init(
         typer.Option(help="PORT, NAME=PORT or PORT/udp (repeatable; default: Dockerfile EXPOSE)."),
     ] = None,
     image: Annotated[str | None, typer.Option(help="Image repository to push to.")] = None,
-    namespace: Annotated[str | None, typer.Option(help="Namespace (default: cgen.yaml's namespace beside the manifest, else the service name).")] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="Namespace (default: cgen.yaml's namespace beside the manifest, "
+            "else the service name)."
+        ),
+    ] = None,
 ) -> None:
     """Write a first manifest for a service from its source folder; never overwrite a file.
 
