@@ -193,3 +193,27 @@ def test_an_unknown_runtime_offers_the_nearest_profile(tmp_path: Path) -> None:
     assert problem.startswith(
         "spec.runtime: no runtime profile 'postgresq'; did you mean 'postgresql'? (available: "
     )
+
+
+def test_an_unreadable_file_named_after_the_service_is_its_definer(tmp_path: Path) -> None:
+    calls = "  dependencies: [{service: cart}]\n"
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=calls))
+    (tmp_path / "cart.yaml").write_text(manifest("cart", extra="  replicas: [2\n"))
+    (tmp_path / "other.yaml").write_text("apiVersion: [cgen/v1\n")
+    problems = [p for p in _problems(tmp_path) if p.startswith("spec.dependencies")]
+    assert problems == [
+        f"spec.dependencies[0].service: {tmp_path.as_posix()}/cart.yaml has errors "
+        "(see its messages), so 'cart' could not be loaded"
+    ]
+
+
+def test_a_near_name_is_offered_instead_of_an_unrelated_broken_file(tmp_path: Path) -> None:
+    calls = "  dependencies: [{service: crat}]\n"
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=calls))
+    (tmp_path / "cart.yaml").write_text(manifest("cart", extra="  ports: [{name: h, port: 80}]\n"))
+    (tmp_path / "email.yaml").write_text(manifest("email", extra="  replicas: [2\n"))
+    problems = [p for p in _problems(tmp_path) if p.startswith("spec.dependencies")]
+    assert problems == [
+        "spec.dependencies[0].service: no manifest defines service 'crat' in namespace 'shop'; "
+        "did you mean 'cart'?"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from generator.errors import Location, Problem
 from generator.model import Port, Service, ServiceDependency, Unmanaged
@@ -232,6 +233,12 @@ def _missing(dep: ServiceDependency, names: dict[str, list[Service]], other: _El
     broken = [
         u for u in other.unloaded if u.name == dep.service and u.namespace in (None, dep.namespace)
     ]
+    # A file that could not be read at all, named after the service, is the likeliest
+    # definer: cartservice.yaml for cartservice.
+    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
+    broken += [
+        Unloaded(Location(path)) for path in unread if PurePosixPath(path).stem == dep.service
+    ]
     if broken:
         path = broken[0].location.path
         return f"{path} has errors (see its messages), so {dep.service!r} could not be loaded"
@@ -254,10 +261,10 @@ def _missing(dep: ServiceDependency, names: dict[str, list[Service]], other: _El
         if dep.namespace not in ns and any(ns)
     }
     hint = did_you_mean(dep.service, spaces, shown)
-    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
-    if unread:
+    # A near miss among the loaded names is likelier than an unrelated broken file.
+    if unread and not hint:
         verb = "has" if len(unread) == 1 else "have"
-        return f"{text}; {', '.join(unread)} {verb} errors and may define it{hint}"
+        return f"{text}; {', '.join(unread)} {verb} errors and may define it"
     # A near miss is likelier a typo than a workload cgen does not manage.
     return text + (
         hint
