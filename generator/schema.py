@@ -14,9 +14,12 @@ from typing import Any
 
 from generator.errors import Location, ManifestError, Problem
 from generator.loader import Document, join, load_documents
+from generator.suggest import spelled
 
 Json = dict[str, Any]
 Checker = Callable[[Any], str | None]
+# An Enum with more values than this names the nearest one instead of listing them all.
+_LISTED = 8
 
 
 class Context:
@@ -186,7 +189,13 @@ class Enum(Spec):
 
     def check(self, value: Any, keypath: str, ctx: Context) -> bool:
         if value not in self.values or not isinstance(value, str):
-            ctx.fail(keypath, f"must be one of {', '.join(self.values)}")
+            hint = spelled(value, self.values) if isinstance(value, str) else ""
+            if hint and len(self.values) > _LISTED:
+                # The nearest name says more than a long list of every one.
+                what = self.description or f"one of the {len(self.values)} allowed values"
+                ctx.fail(keypath, f"{value!r} is not {what}{hint}")
+            else:
+                ctx.fail(keypath, f"must be one of {', '.join(self.values)}{hint}")
             return False
         return True
 
@@ -336,7 +345,8 @@ class Obj(Spec):
             spec = self.fields.get(name)
             if spec is None:
                 known = ", ".join(self.fields)
-                ctx.fail(child, f"unknown key (known keys: {known})", key=True)
+                hint = spelled(name, self.fields) if isinstance(name, str) else ""
+                ctx.fail(child, f"unknown key{hint} (known keys: {known})", key=True)
                 ok = False
                 continue
             ok = spec.spec.check(item, child, ctx) and ok

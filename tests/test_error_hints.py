@@ -217,3 +217,37 @@ def test_a_near_name_is_offered_instead_of_an_unrelated_broken_file(tmp_path: Pa
         "spec.dependencies[0].service: no manifest defines service 'crat' in namespace 'shop'; "
         "did you mean 'cart'?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("CAP_NET_ADMIN", "did you mean 'NET_ADMIN'?"),
+        ("sys_ptrace", "did you mean 'SYS_PTRACE'?"),
+        ("NET_BIND_SERVCE", "did you mean 'NET_BIND_SERVICE'?"),
+    ],
+)
+def test_a_misspelt_capability_names_the_one_meant(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=f"  capabilities: [{written}]\n"))
+    assert _problems(tmp_path) == [
+        f"spec.capabilities[0]: {written!r} is not a Linux capability without the CAP_ "
+        f"prefix; {message}"
+    ]
+
+
+def test_a_misspelt_key_of_cgen_yaml_names_the_one_meant(tmp_path: Path) -> None:
+    (tmp_path / "cgen.yaml").write_text("namespce: shop\n")
+    (tmp_path / "web.yaml").write_text(manifest("web"))
+    [problem] = _problems(tmp_path)
+    assert problem.startswith("namespce: unknown key; did you mean 'namespace'? (known keys: ")
+
+
+def test_a_far_key_or_value_gets_no_guess() -> None:
+    ctx = Context(Document("web.yaml", None))
+    PORT.check({"name": "http", "port": 80, "hostPort": 80, "protocol": "QUIC"}, "p", ctx)
+    assert [p.message for p in ctx.problems] == [
+        "unknown key (known keys: name, port, servicePort, protocol, scrape, container)",
+        "must be one of TCP, UDP, SCTP",
+    ]
