@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +137,16 @@ def load_service(
     With the image lock, the images cgen does not build must be pinned (inline or by it);
     without (`cgen pin` loads what it is about to pin), that is not checked."""
     ctx = Context(doc)
+    foreign = _kubernetes_shape(doc.data)
+    if foreign is not None:
+        # One error, not one for every key a Deployment has and a manifest does not.
+        where = shlex.quote(doc.path)
+        ctx.fail(
+            "apiVersion",
+            f"this is Kubernetes YAML ({foreign}), not a cgen manifest: `cgen import {where}` "
+            "turns it into one, or move it out of the manifests folder",
+        )
+        return None, ctx.problems
     if not MANIFEST.check(doc.data, "", ctx):
         return None, ctx.problems
     files = _read_files(doc.data["spec"], read, ctx)
@@ -143,6 +155,22 @@ def load_service(
     if lock is not None:
         check_pins(service, ctx, lock)
     return (None if ctx.problems else service), ctx.problems
+
+
+# A Kubernetes apiVersion: v1, apps/v1, networking.k8s.io/v1, batch/v1beta1, ...
+_KUBE_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?")
+
+
+def _kubernetes_shape(data: Any) -> str | None:
+    """'apps/v1 Deployment' for a Kubernetes object (a kind and a Kubernetes apiVersion)."""
+    if not isinstance(data, dict):
+        return None
+    version, kind = data.get("apiVersion"), data.get("kind")
+    if not (isinstance(version, str) and isinstance(kind, str) and kind.isidentifier()):
+        return None
+    if version.startswith("cgen/") or not _KUBE_VERSION.fullmatch(version):
+        return None
+    return f"{version} {kind}"
 
 
 def _read_files(spec: dict[str, Any], read: FileReader | None, ctx: Context) -> dict[str, str]:
