@@ -251,3 +251,24 @@ def test_a_far_key_or_value_gets_no_guess() -> None:
         "unknown key (known keys: name, port, servicePort, protocol, scrape, container)",
         "must be one of TCP, UDP, SCTP",
     ]
+
+
+def test_a_misspelt_dependency_namespace_is_reported_at_that_key(tmp_path: Path) -> None:
+    calls = (
+        "  dependencies:\n"
+        "    - {service: cart, namespace: shopp}\n"
+        "    - {service: cart, namespace: data}\n"
+        "    - {service: cache, namespace: data}\n"
+    )
+    (tmp_path / "web.yaml").write_text(manifest("web", "data", extra=calls))
+    (tmp_path / "cart.yaml").write_text(manifest("cart", extra="  ports: [{name: h, port: 80}]\n"))
+    assert _problems(tmp_path) == [
+        "spec.dependencies[0].namespace: no namespace 'shopp' has cgen services; "
+        "did you mean 'shop'?",
+        "spec.dependencies[1].namespace: no manifest defines service 'cart' in namespace "
+        "'data'; it exists in namespace shop",
+        # Nothing near in any namespace: the name is the likelier mistake, or unmanaged.
+        "spec.dependencies[2].service: no manifest defines service 'cache' in namespace "
+        "'data'; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
+        "(namespace, podLabels, ports)",
+    ]

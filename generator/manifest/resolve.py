@@ -202,7 +202,10 @@ def _resolve(
     callee = by_key.get((dep.namespace, dep.service))
     where = svc.doc.at(f"{dep.keypath}.service")
     if callee is None:
-        problems.append(Problem(where, f"{dep.keypath}.service", _missing(dep, names, other)))
+        key, message = _missing(dep, names, other, svc.doc.has(f"{dep.keypath}.namespace"))
+        problems.append(
+            Problem(svc.doc.at(f"{dep.keypath}.{key}"), f"{dep.keypath}.{key}", message)
+        )
         return None
     if dep.ports is None and not callee.ports:
         problems.append(
@@ -228,21 +231,47 @@ class _Elsewhere:
     unloaded: tuple[Unloaded, ...]
 
 
-def _missing(dep: ServiceDependency, names: dict[str, list[Service]], other: _Elsewhere) -> str:
-    """Why a dependency names no service, pointing at the likeliest cause."""
+def _missing(
+    dep: ServiceDependency, names: dict[str, list[Service]], other: _Elsewhere, explicit: bool
+) -> tuple[str, str]:
+    """Why a dependency names no service, and at which of its keys (service, namespace)."""
+    text = f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
+    if explicit:
+        # A namespace the dependency sets is as likely the typo as the name.
+        known = {s.namespace for group in names.values() for s in group}
+        known |= {u.namespace for u in other.unloaded if u.namespace is not None}
+        elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
+        hint = did_you_mean(dep.namespace, known) if dep.namespace not in known else ""
+        if hint:
+            return "namespace", f"no namespace {dep.namespace!r} has cgen services{hint}"
+        if elsewhere and not _broken(dep, other):
+            return "namespace", f"{text}; it exists in namespace {', '.join(elsewhere)}"
+    return "service", _missing_service(dep, names, other)
+
+
+def _broken(dep: ServiceDependency, other: _Elsewhere) -> list[Unloaded]:
+    """The manifests that failed to load and may define the dependency's service."""
     broken = [
         u for u in other.unloaded if u.name == dep.service and u.namespace in (None, dep.namespace)
     ]
     # A file that could not be read at all, named after the service, is the likeliest
     # definer: cartservice.yaml for cartservice.
     unread = sorted({u.location.path for u in other.unloaded if u.name is None})
-    broken += [
+    return broken + [
         Unloaded(Location(path)) for path in unread if PurePosixPath(path).stem == dep.service
     ]
+
+
+def _missing_service(
+    dep: ServiceDependency, names: dict[str, list[Service]], other: _Elsewhere
+) -> str:
+    """Why no service has the dependency's name, pointing at the likeliest cause."""
+    broken = _broken(dep, other)
     if broken:
         path = broken[0].location.path
         return f"{path} has errors (see its messages), so {dep.service!r} could not be loaded"
     text = f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
+    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
     elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
     if elsewhere:
         return f"{text}; it exists in namespace {', '.join(elsewhere)} (set namespace:)"
