@@ -272,3 +272,36 @@ def test_a_misspelt_dependency_namespace_is_reported_at_that_key(tmp_path: Path)
         "'data'; if cgen does not manage it, declare it under unmanaged: in cgen.yaml "
         "(namespace, podLabels, ports)",
     ]
+
+
+@pytest.mark.parametrize("ports", ["", ", ports: [http]"])
+def test_explain_says_a_dependency_without_ports_misses_a_scrape_only_port(
+    tmp_path: Path, ports: str
+) -> None:
+    scraper = "metricsScraper: {namespace: monitoring, podLabels: {app: prometheus}}\n"
+    (tmp_path / "cgen.yaml").write_text(scraper)
+    calls = f"  dependencies: [{{service: carts{ports}}}]\n"
+    (tmp_path / "front-end.yaml").write_text(manifest("front-end", extra=calls))
+    listens = "  ports: [{name: http, port: 8080}, {name: metrics, port: 9090, scrape: true}]\n"
+    (tmp_path / "carts.yaml").write_text(manifest("carts", extra=listens))
+    proc = run_cgen(["explain", "front-end", "carts:metrics", str(tmp_path)])
+    assert proc.stdout.startswith("DENIED shop/front-end -> shop/carts port metrics\n")
+    note = (
+        "  metrics is scrape-only (scrape: true, named by no probe, ingress or peerPorts): a "
+        "dependency without ports reaches only the application ports; name it in ports: to "
+        f"reach it ({tmp_path.as_posix()}/front-end.yaml:7:18 spec.dependencies[0])\n"
+    )
+    # A dependency that names its ports chose them: nothing to explain about defaults.
+    assert proc.stdout.endswith(note) is (ports == "")
+
+
+@pytest.mark.parametrize(
+    ("dst", "what"),
+    [("10.0.0.300", "IP address"), ("10.0.0.300:80", "IP address"), ("10.0.0.0/33", "IP network")],
+)
+def test_explain_calls_a_mistyped_address_one(shop: Path, dst: str, what: str) -> None:
+    proc = run_cgen(["explain", "front-end", dst, str(shop)])
+    typed = dst.removesuffix(":80")
+    message = f"{typed!r} is not a valid {what}: addresses are written as 203.0.113.7, networks"
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == f"error: {message} as 10.0.0.0/8\n"

@@ -21,6 +21,7 @@ from generator.network.model import Grant, NetModel, Peer, PortSpec, dns_peers, 
 from generator.suggest import did_you_mean
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NUMERIC = re.compile(r"[0-9]+(\.[0-9]+)+(/[0-9]*)?|[0-9]+/[0-9]*")
 _PORT = re.compile(r"(?P<port>[0-9]{1,5}|[a-z0-9-]{1,15})(/(?P<proto>tcp|udp|sctp))?", re.I)
 
 
@@ -139,13 +140,9 @@ def parse_endpoint(text: str, model: NetModel) -> Endpoint:
         if not _NAME.fullmatch(namespace):
             raise UserError(f"{text!r}: {namespace!r} is not a namespace name")
         return Endpoint(text, "pod", namespace, _labels(rest, text))
-    try:
-        network = cidr.network(text)
-    except cidr.CidrError:
-        pass
-    else:
-        shown = str(network) if "/" in text else str(network.network_address)
-        return Endpoint(shown, "address", network=network)
+    address = _address(text)
+    if address is not None:
+        return address
     by_name = [s for s in model.services if f"{s.namespace}/{s.name}" == text or s.name == text]
     if len(by_name) == 1:
         return _service_endpoint(by_name[0])
@@ -167,6 +164,23 @@ def parse_endpoint(text: str, model: NetModel) -> Endpoint:
             "metrics-scraper, dns"
         )
     )
+
+
+def _address(text: str) -> Endpoint | None:
+    """An address or network as written; None for what is no address (a name)."""
+    try:
+        network = cidr.network(text)
+    except cidr.CidrError:
+        if _NUMERIC.fullmatch(text):
+            # No DNS name is numbers only (its last label never is): a mistyped address.
+            what = "IP network" if "/" in text else "IP address"
+            raise UserError(
+                f"{text!r} is not a valid {what}: addresses are written as 203.0.113.7, "
+                "networks as 10.0.0.0/8"
+            ) from None
+        return None
+    shown = str(network) if "/" in text else str(network.network_address)
+    return Endpoint(shown, "address", network=network)
 
 
 def _near(model: NetModel, text: str) -> str:
@@ -316,6 +330,8 @@ def explain(model: NetModel, src: Endpoint, dst: Endpoint, port: PortQuery | Non
         if side is not None:
             shown = side or _granted(model, direction, subject)
             reasons += [Reason(direction, bool(side), grant) for grant in shown]
+    if not allowed and port is not None:
+        lines += _scrape_only_note(src, dst, port)
     final = None if ports is None else tuple(sorted(ports, key=lambda p: (p.port, p.protocol)))
     return Verdict(src, dst, allowed, final, tuple(lines), tuple(reasons))
 
@@ -323,6 +339,29 @@ def explain(model: NetModel, src: Endpoint, dst: Endpoint, port: PortQuery | Non
 def _granted(model: NetModel, direction: str, subject: Endpoint) -> list[Grant]:
     """Everything the subject's policy side allows (its egress or its ingress)."""
     return [g for g in model.grants if g.direction == direction and matches(g.subject, subject)]
+
+
+def _scrape_only_note(src: Endpoint, dst: Endpoint, port: PortQuery) -> list[str]:
+    """Why a dependency without ports does not reach the asked port, when it is scrape-only."""
+    caller, callee = src.service, dst.service
+    if caller is None or callee is None:
+        return []
+    asked = [p for p in callee.ports if p.port == port.port and port.protocol in (None, p.protocol)]
+    served = callee.application_ports()
+    scrape_only = [p for p in asked if p not in served]
+    calls = [
+        d
+        for d in caller.dependencies
+        if (d.namespace, d.service) == (callee.namespace, callee.name) and d.ports is None
+    ]
+    if not scrape_only or not calls:
+        return []
+    where = f"{caller.doc.at(calls[0].keypath)} {calls[0].keypath}"
+    return [
+        f"  {scrape_only[0].name} is scrape-only (scrape: true, named by no probe, ingress or "
+        "peerPorts): a dependency without ports reaches only the application ports; name it "
+        f"in ports: to reach it ({where})"
+    ]
 
 
 def _side_lines(
