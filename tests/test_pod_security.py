@@ -51,3 +51,21 @@ def test_lowering_a_namespace_further_than_its_pods_need_is_a_warning(tmp_path: 
         "podSecurity:\n  files: {level: baseline, reason: chowns uploads}\n", encoding="utf-8"
     )
     assert [w for w in generator.validate([tmp_path]) if w.keypath.startswith("podSecurity")] == []
+
+
+def test_lowering_a_namespace_without_services_names_the_nearest_one(tmp_path: Path) -> None:
+    _write(tmp_path, "owner", "files", "CHOWN")
+    (tmp_path / "cgen.yaml").write_text(
+        "podSecurity:\n"
+        "  files: {level: baseline, reason: chowns uploads}\n"
+        "  filse: {level: baseline, reason: chowns uploads}\n"
+        "  nosuch: {level: baseline, reason: chowns uploads}\n",
+        encoding="utf-8",
+    )
+    found = [w for w in generator.validate([tmp_path]) if w.keypath.startswith("podSecurity")]
+    assert [f"{w.location.line}:{w.location.column} {w.keypath}: {w.message}" for w in found] == [
+        "3:3 podSecurity.filse: no cgen service in namespace 'filse', so this entry lowers "
+        "nothing; did you mean 'files'?",
+        "4:3 podSecurity.nosuch: no cgen service in namespace 'nosuch', so this entry lowers "
+        "nothing",
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from generator.errors import Location, Problem
 from generator.model import Config, NamespaceSecurity, Service
+from generator.suggest import did_you_mean
 
 RESTRICTED_CAPS = frozenset({"NET_BIND_SERVICE"})
 BASELINE_CAPS = frozenset({
@@ -96,6 +97,15 @@ def warnings(config: Config, services: list[Service]) -> list[Problem]:
     found = []
     for entry in config.pod_security:
         pods = [s for s in services if s.namespace == entry.namespace]
+        if not pods:
+            # Likelier a misspelt namespace than a wish to lower an empty one.
+            hint = did_you_mean(entry.namespace, {s.namespace for s in services})
+            found.append(Problem(
+                _config_at(config, entry.keypath), entry.keypath,
+                f"no cgen service in namespace {entry.namespace!r}, so this entry lowers "
+                f"nothing{hint}",
+            ))  # fmt: skip
+            continue
         need = max(map(service_level, pods), key=LEVELS.index, default="restricted")
         if need != entry.level:
             found.append(Problem(
