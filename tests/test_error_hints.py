@@ -305,3 +305,20 @@ def test_explain_calls_a_mistyped_address_one(shop: Path, dst: str, what: str) -
     message = f"{typed!r} is not a valid {what}: addresses are written as 203.0.113.7, networks"
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == f"error: {message} as 10.0.0.0/8\n"
+
+
+def test_a_type_error_in_env_does_not_hide_the_other_entries_problems(tmp_path: Path) -> None:
+    env = (
+        "  env: {PORT: 8080, API_TOKEN: abc, DB: 'postgres://u:hunter2@db/x'}\n"
+        "  sidecars: [{name: proxy, runtime: static, image: 'registry.example.com/p:1',\n"
+        "              env: {SECRET_KEY: x}}]\n"
+    )
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=env))
+    found = _problems(tmp_path)
+    assert found[0] == "spec.env.PORT: must be a string, not a number (quote it)"
+    assert [p.split(":")[0] for p in found[1:]] == [
+        "spec.env.API_TOKEN",
+        "spec.env.DB",
+        "spec.sidecars[0].env.SECRET_KEY",
+    ]
+    assert "API_TOKEN looks like a secret by its name: secrets stay files, never" in found[1]

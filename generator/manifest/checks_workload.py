@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 import yaml
 
@@ -103,14 +104,44 @@ def _check_env(svc: Service, ctx: Context) -> None:
                     f"secrets: [{{secret: NAME, mountPath: {folder}}}]",
                 )
             continue
-        why = secret_problem(name, value)
-        if why is not None:
-            ctx.fail(
-                f"spec.env.{name}",
-                f"{why}: secrets stay files, never environment values. Mount it "
-                "(secrets: [{secret: NAME, mountPath: /var/run/secrets/NAME}]) and point the "
-                f"program at the file, e.g. {name}_FILE: /var/run/secrets/NAME/{name.lower()}",
-            )
+        _secret_env(name, value, ctx)
+
+
+def _secret_env(name: str, value: str, ctx: Context) -> None:
+    why = secret_problem(name, value)
+    if why is not None:
+        ctx.fail(
+            f"spec.env.{name}",
+            f"{why}: secrets stay files, never environment values. Mount it "
+            "(secrets: [{secret: NAME, mountPath: /var/run/secrets/NAME}]) and point the "
+            f"program at the file, e.g. {name}_FILE: /var/run/secrets/NAME/{name.lower()}",
+        )
+
+
+def check_raw_env(data: Any, ctx: Context) -> None:
+    """The secret-looking env entries of a manifest the schema refused (a value of the wrong
+    type elsewhere): every problem is reported at once, not only the type errors."""
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict):
+        return
+    for name, value in _strings(spec.get("env")):
+        if not (name.upper().endswith("_FILE") and value.startswith(SECRETS_ROOT)):
+            _secret_env(name, value, ctx)
+    for kind in ("sidecars", "initContainers"):
+        entries = spec.get(kind)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            env = entry.get("env") if isinstance(entry, dict) else None
+            for name, value in _strings(env):
+                why = secret_problem(name, value)
+                if why is not None:
+                    ctx.fail(f"spec.{kind}[{i}].env.{name}", f"{why}: secrets stay files")
+
+
+def _strings(env: Any) -> list[tuple[str, str]]:
+    """The entries of a raw env mapping whose name and value are both strings."""
+    if not isinstance(env, dict):
+        return []
+    return [(k, v) for k, v in env.items() if isinstance(k, str) and isinstance(v, str)]
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -14,7 +14,7 @@ from generator.images.lock import ImageLock
 from generator.loader import Document
 from generator.manifest import parse_workload as workload
 from generator.manifest.checks import check_service
-from generator.manifest.checks_workload import check_pins
+from generator.manifest.checks_workload import check_pins, check_raw_env
 from generator.manifest.contract import CONFIG, MANIFEST
 from generator.model import (
     DEFAULT_PROTOCOL,
@@ -148,6 +148,7 @@ def load_service(
         )
         return None, ctx.problems
     if not MANIFEST.check(doc.data, "", ctx):
+        check_raw_env(doc.data, ctx)
         return None, ctx.problems
     files = _read_files(doc.data["spec"], read, ctx)
     service = _build(doc, config, defaults or RuntimeDefaults(), files)
