@@ -322,3 +322,22 @@ def test_a_type_error_in_env_does_not_hide_the_other_entries_problems(tmp_path: 
         "spec.sidecars[0].env.SECRET_KEY",
     ]
     assert "API_TOKEN looks like a secret by its name: secrets stay files, never" in found[1]
+
+
+def test_a_repeated_port_is_one_error_when_no_service_port_was_written(tmp_path: Path) -> None:
+    ports = (
+        "  ports:\n"
+        "    - {name: http, port: 8080}\n"
+        "    - {name: admin, port: 9000, servicePort: 80}\n"
+        "    - {name: http, port: 8080}\n"
+        "    - {name: web, port: 80}\n"
+        "    - {name: alt, port: 81, servicePort: 80}\n"
+    )
+    (tmp_path / "web.yaml").write_text(manifest("web", extra=ports))
+    assert _problems(tmp_path) == [
+        "spec.ports[2].name: repeats the name of spec.ports[0]",
+        "spec.ports[2].port: repeats 8080/TCP of spec.ports[0]",
+        "spec.ports[3].port: is also the servicePort of spec.ports[1]; give this port a "
+        "servicePort of its own",
+        "spec.ports[4].servicePort: repeats the servicePort of spec.ports[1]",
+    ]

@@ -56,14 +56,25 @@ def _check_ports(svc: Service, ctx: Context) -> None:
     for i, port in enumerate(svc.ports):
         if port.name in names:
             ctx.fail(f"spec.ports[{i}].name", f"repeats the name of spec.ports[{names[port.name]}]")
-        if (port.port, port.protocol) in numbers:
+        repeated = (port.port, port.protocol) in numbers
+        if repeated:
             first = numbers[(port.port, port.protocol)]
             ctx.fail(
                 f"spec.ports[{i}].port",
                 f"repeats {port.port}/{port.protocol} of spec.ports[{first}]",
             )
-        if (port.service_port, port.protocol) in service_ports:
-            ctx.fail(f"spec.ports[{i}].servicePort", "repeats another port's servicePort")
+        other = service_ports.get((port.service_port, port.protocol))
+        if other is not None and svc.doc.has(f"spec.ports[{i}].servicePort"):
+            ctx.fail(
+                f"spec.ports[{i}].servicePort", f"repeats the servicePort of spec.ports[{other}]"
+            )
+        elif other is not None and not repeated:
+            # No servicePort written: it is the port itself, which another port's takes.
+            ctx.fail(
+                f"spec.ports[{i}].port",
+                f"is also the servicePort of spec.ports[{other}]; give this port a servicePort "
+                "of its own",
+            )
         names.setdefault(port.name, i)
         numbers.setdefault((port.port, port.protocol), i)
         service_ports.setdefault((port.service_port, port.protocol), i)
