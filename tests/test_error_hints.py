@@ -341,3 +341,10 @@ def test_a_repeated_port_is_one_error_when_no_service_port_was_written(tmp_path:
         "servicePort of its own",
         "spec.ports[4].servicePort: repeats the servicePort of spec.ports[1]",
     ]
+
+
+def test_a_cgen_manifest_under_a_kubernetes_api_version_is_not_called_kubernetes_yaml(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "web.yaml").write_text(manifest("web").replace("cgen/v1", "v1"))
+    assert _problems(tmp_path) == ["apiVersion: must be 'cgen/v1'"]

@@ -171,6 +171,9 @@ def _kubernetes_shape(data: Any) -> str | None:
         return None
     if version.startswith("cgen/") or not _KUBE_VERSION.fullmatch(version):
         return None
+    spec = data.get("spec")
+    if isinstance(spec, dict) and "runtime" in spec:
+        return None  # a cgen manifest under a wrong apiVersion: its own error says which
     return f"{version} {kind}"
 
 
