@@ -81,11 +81,13 @@ class Str(Spec):
     description: str = ""
     # Where max_len comes from (an RFC, a Kubernetes rule, a kernel limit), for the error.
     why: str = ""
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+    # Compiled on first use: most of the contract's patterns are never needed by a run.
+    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.pattern:
-            self._regex = re.compile(self.pattern)
+    def _matches(self, pattern: str, value: str) -> bool:
+        if self._regex is None:
+            self._regex = re.compile(pattern)
+        return self._regex.fullmatch(value) is not None
 
     def check(self, value: Any, keypath: str, ctx: Context) -> bool:
         if not isinstance(value, str):
@@ -96,7 +98,7 @@ class Str(Spec):
             why = f" ({self.why})" if self.why else ""
             ctx.fail(keypath, f"must be at most {self.max_len} characters{why}")
             return False
-        if self._regex and not self._regex.fullmatch(value):
+        if self.pattern and not self._matches(self.pattern, value):
             ctx.fail(keypath, f"{value!r} is not {self.hint or 'valid'}")
             return False
         for checker in self.checks:
