@@ -339,11 +339,7 @@ def import_terraform(
 
 
 def version() -> str:
-    """The installed cgen's version (from its distribution metadata)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
+    """This cgen's version (the distribution's metadata is built from the same constant)."""
+    from generator.release import VERSION
 
-    try:
-        return dist_version("cgen")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "0+unknown"
+    return VERSION

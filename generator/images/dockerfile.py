@@ -18,6 +18,7 @@ from generator.images.shipped import oldest
 from generator.images.templating import Templates, render_template
 from generator.model import Service
 from generator.project import Project
+from generator.release import VERSION
 from generator.runtime.profiles import RuntimeProfile
 from generator.serialize import Artifact, comment, header_lines, one_line
 from generator.workload.pod import uid
@@ -47,23 +48,12 @@ def _context_in_project(svc: Service) -> str | None:
     return posixpath.normpath(posixpath.join(posixpath.dirname(svc.source), svc.build_context))
 
 
-def _cgen_version() -> str:
-    """This cgen's version, named beside the pins it ships (they change with it)."""
-    # Imported here: only a project without a lock file pays for the metadata lookup.
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("cgen")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0+unknown"
-
-
 def _shipped_pins(project: Project) -> dict[str, str] | None:
     """Where the digests came from when the project has no lock: cgen's version and date."""
     lock = project.image_lock
     if not lock.shipped:
         return None
-    return {"version": one_line(_cgen_version()), "resolved": oldest(lock) or "at release"}
+    return {"version": one_line(VERSION), "resolved": oldest(lock) or "at release"}
 
 
 def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str, object]:
