@@ -31,8 +31,11 @@ class _TooLarge(Exception):
     """The project folders are too large to fingerprint cheaply."""
 
 
-def _walk(root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int]) -> None:
-    """Feed every file below root (names and bytes, links as their targets) into sink."""
+def _walk(
+    root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int], stat_only: bool = False
+) -> None:
+    """Feed every file below root (names and bytes, links as their targets) into sink; with
+    stat_only, a file's size and modification time stand for its bytes."""
     from generator.project import _manifests_in
 
     entries: list[tuple[Path, list[str], list[str]]] = []
@@ -60,7 +63,10 @@ def _walk(root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int]) -
             sink.update(b"\0f" + str(path).encode("utf-8", "surrogateescape") + b"\0")
             if path.is_symlink():
                 sink.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
-            if path.is_file():  # through a link too: what a reader of the path gets
+            if stat_only:
+                info = path.stat()
+                sink.update(f"{info.st_size} {info.st_mtime_ns}".encode())
+            elif path.is_file():  # through a link too: what a reader of the path gets
                 data = path.read_bytes()
                 budget[1] -= len(data)
                 sink.update(hashlib.sha256(data).digest())
@@ -81,8 +87,10 @@ def digest(
     skip = {out.resolve()}
     budget = [MAX_FILES, MAX_BYTES]
     try:
+        # cgen's own files by size and time: an install or an edit changes both, and this
+        # record never leaves the machine (inputs.json, signed with the user's key).
         for root in sorted({code, profiles_root().resolve(), templates_root().resolve()}):
-            _walk(root, set(), sink, budget)
+            _walk(root, set(), sink, budget, stat_only=True)
         for root in sorted({r.resolve() for r in roots}):
             sink.update(b"\0root" + str(root).encode("utf-8", "surrogateescape"))
             if root.exists() or root.is_symlink():
