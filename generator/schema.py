@@ -70,7 +70,7 @@ class Spec:
         return schema
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Str(Spec):
     """A string, optionally matching a pattern, a length bound and a custom check."""
 
@@ -117,7 +117,7 @@ class Str(Spec):
         return self._described(schema)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Const(Spec):
     """Exactly one allowed string (apiVersion, kind)."""
 
@@ -134,7 +134,7 @@ class Const(Spec):
         return self._described({"const": self.value})
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Int(Spec):
     """A whole number within bounds (booleans are not numbers here)."""
 
@@ -166,7 +166,7 @@ class Int(Spec):
         return self._described(schema)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Bool(Spec):
     """true or false."""
 
@@ -182,7 +182,7 @@ class Bool(Spec):
         return self._described({"type": "boolean"})
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Enum(Spec):
     """One of a closed set of strings."""
 
@@ -205,7 +205,7 @@ class Enum(Spec):
         return self._described({"enum": list(self.values)})
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class AnyOf(Spec):
     """The first alternative whose type fits (e.g. a port name or a port number)."""
 
@@ -245,7 +245,7 @@ def _kind(spec: Spec) -> str:
     return names.get(type(spec).__name__, "a value")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class List(Spec):
     """A list of items of one spec."""
 
@@ -283,7 +283,7 @@ class List(Spec):
         return self._described(schema)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Map(Spec):
     """A mapping from string keys (matching key) to values of one spec (labels)."""
 
@@ -320,7 +320,7 @@ class Map(Spec):
         return self._described(schema)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Field:
     """One key of an Obj."""
 
@@ -329,7 +329,7 @@ class Field:
     description: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # contract nodes: never compared or printed
 class Obj(Spec):
     """A closed mapping: known keys only, required keys present, optionally one-of groups."""
 
