@@ -7,6 +7,7 @@ from functools import cache
 from generator.errors import Problem
 from generator.model import Service
 from generator.runtime.shipped import profiles_root
+from generator.suggest import close_names
 
 # The architectures every profile covers (libseccomp's names), and the clone(2) flags that
 # create namespaces: CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET. clone
@@ -40,9 +41,7 @@ def validate(services: list[Service]) -> list[Problem]:
         for name, keypath in svc.syscall_keys:
             if name in known:
                 continue
-            import difflib  # only for a name libseccomp does not know
-
-            close = difflib.get_close_matches(name, sorted(known), n=1)
+            close = close_names(name, known, limit=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(
                 Problem(
