@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from generator.errors import Problem
 from generator.images.lock import ImageLock
 from generator.model import DEFAULT_NAMESPACE, Config, Service
+from generator.workload.podsecurity import namespace_level
 
 # How many service names a summary lists before it only counts the rest.
 SHOWN = 5
@@ -33,8 +34,7 @@ def default_namespace(config: Config, services: Sequence[Service]) -> list[Probl
     found = _first([s for s in services if s.namespace == DEFAULT_NAMESPACE])
     if not found:
         return []
-    lowered = {p.namespace: p.level for p in config.pod_security}
-    level = lowered.get(DEFAULT_NAMESPACE, "restricted")
+    level = namespace_level(config, DEFAULT_NAMESPACE)
     namespace = (
         f"its Namespace object enforces Pod Security {level!r} on them all"
         if config.create_namespaces
@@ -74,15 +74,17 @@ def unpinned_built(config: Config, services: Sequence[Service], lock: ImageLock)
     digest: those are not reported. Prebuilt and sidecar images are refused unpinned at load.
     """
     covered = _digest_at_deploy(config, services)
+    if config.ci is not None:
+        # Imported here: only a project with a CI workflow needs to know what it builds.
+        from generator.supply.policies import ci_builds
+
+        # The services the CI workflow builds are pinned by its deploy.
+        services = [s for s in services if not ci_builds(s)]
     found = _first(
         [
             s
             for s in services
-            if not s.prebuilt
-            and lock.pin(s.image) is None
-            and s.namespace not in covered
-            # The services the CI workflow builds (supply/workflow.py) are pinned by its deploy.
-            and not (config.ci is not None and s.build_context is not None)
+            if not s.prebuilt and lock.pin(s.image) is None and s.namespace not in covered
         ]
     )
     if not found:

@@ -37,6 +37,11 @@ def qualified(repo: str, hub: str) -> str:
     return f"{hub}/{repo}" if rest else f"{hub}/library/{repo}"
 
 
+def ci_builds(svc: Service) -> bool:
+    """Whether the CI workflow builds the service: not prebuilt, with a context to build from."""
+    return not svc.prebuilt and svc.build_context is not None
+
+
 def built_services(services: Sequence[Service]) -> list[Service]:
     """The services whose images the project builds (and its CI signs): not prebuilt ones."""
     return [s for s in services if not s.prebuilt]

@@ -15,7 +15,7 @@ from generator.project import Project
 from generator.runtime.shipped import templates_root
 from generator.serialize import Artifact, comment, header_lines
 from generator.supply.model import COSIGN_TYPES, GITHUB_ISSUER, Pipeline
-from generator.supply.policies import repository
+from generator.supply.policies import ci_builds, repository
 
 TEMPLATE = "github-actions.yaml.j2"
 WORKFLOW_FILE = "cgen-images.yaml"
@@ -99,8 +99,8 @@ def _service(project: Project, svc: Service, ci: Pipeline, out: str) -> dict[str
 
 
 def built(project: Project) -> list[Service]:
-    """The services the workflow builds: not prebuilt, with a build context to build from."""
-    return [s for s in project.graph.services if not s.prebuilt and s.build_context is not None]
+    """The services the workflow builds."""
+    return [s for s in project.graph.services if ci_builds(s)]
 
 
 def artifacts(project: Project) -> list[Artifact]:
