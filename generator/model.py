@@ -5,8 +5,7 @@ parse.py builds them from validated YAML; checks.py holds the rules across field
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from generator.loader import Document
 from generator.supply.model import Pipeline, Signing
@@ -49,8 +48,7 @@ DEFAULT_DNS_LABELS = (("k8s-app", "kube-dns"),)
 DEFAULT_WRITABLE_SIZE = "64Mi"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """cgen.yaml: project-wide settings, with every default filled in."""
 
     path: str | None = None
@@ -79,7 +77,7 @@ class Config:
     signing: Signing | None = None  # image signature and attestation enforcement
     ci: Pipeline | None = None  # the CI workflow that builds, signs and attests the images
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
-    doc: Document | None = field(default=None, compare=False, repr=False)
+    doc: Document | None = None
 
     def excluded_networks(self) -> list[tuple[str, str]]:
         """(cgen.yaml key, network) of every network external egress must never reach."""
@@ -90,8 +88,7 @@ class Config:
         )
 
 
-@dataclass(frozen=True)
-class NamespaceSecurity:
+class NamespaceSecurity(NamedTuple):
     """A namespace whose Pod Security enforce level cgen.yaml lowers on purpose, and why."""
 
     namespace: str
@@ -100,8 +97,7 @@ class NamespaceSecurity:
     keypath: str
 
 
-@dataclass(frozen=True)
-class Unmanaged:
+class Unmanaged(NamedTuple):
     """A workload cgen does not manage (cgen.yaml unmanaged:), callable by name."""
 
     name: str
@@ -115,16 +111,14 @@ class Unmanaged:
         return next((p for p in self.ports if ref in (p.name, p.port)), None)
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(NamedTuple):
     """Pods known by a role (ingress controller, metrics scraper) in cgen.yaml."""
 
     namespace: str
     pod_labels: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class Port:
+class Port(NamedTuple):
     """A port the service listens on."""
 
     name: str
@@ -136,8 +130,7 @@ class Port:
     container: str | None = None  # a sidecar that listens on it; None: the service itself
 
 
-@dataclass(frozen=True)
-class ServiceDependency:
+class ServiceDependency(NamedTuple):
     """A call to another cgen service."""
 
     service: str
@@ -146,8 +139,7 @@ class ServiceDependency:
     keypath: str
 
 
-@dataclass(frozen=True)
-class ExternalDependency:
+class ExternalDependency(NamedTuple):
     """A call to an external DNS name or network."""
 
     host: str | None
@@ -157,8 +149,7 @@ class ExternalDependency:
     keypath: str
 
 
-@dataclass(frozen=True)
-class IngressRule:
+class IngressRule(NamedTuple):
     """Callers that are not cgen services (controllers, load balancers, scrapers).
 
     role is set for `from: ingress-controller` / `from: metrics-scraper`; the other source
@@ -174,16 +165,14 @@ class IngressRule:
     role: str | None = None
 
 
-@dataclass(frozen=True)
-class SecretMount:
+class SecretMount(NamedTuple):
     """A Kubernetes Secret mounted read-only."""
 
     secret: str
     mount_path: str
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(NamedTuple):
     """A readiness, liveness or startup probe on one of the service's own ports."""
 
     kind: ProbeKind
@@ -194,16 +183,14 @@ class Probe:
     keypath: str
 
 
-@dataclass(frozen=True)
-class ConfigFile:
+class ConfigFile(NamedTuple):
     """One file of a ConfigMap mount: its name and exact text."""
 
     name: str
     content: str
 
 
-@dataclass(frozen=True)
-class ConfigMount:
+class ConfigMount(NamedTuple):
     """ConfigMap-backed files mounted read-only at mount_path."""
 
     name: str
@@ -212,8 +199,7 @@ class ConfigMount:
     keypath: str
 
 
-@dataclass(frozen=True)
-class Volume:
+class Volume(NamedTuple):
     """A persistent volume claim template of a StatefulSet."""
 
     name: str
@@ -224,8 +210,7 @@ class Volume:
     keypath: str
 
 
-@dataclass(frozen=True)
-class JobSpec:
+class JobSpec(NamedTuple):
     """Run to completion: a Job, or with a schedule a CronJob."""
 
     schedule: str | None = None
@@ -239,16 +224,14 @@ class JobSpec:
     failed_history: int | None = None
 
 
-@dataclass(frozen=True)
-class Exposure:
+class Exposure(NamedTuple):
     """How the Kubernetes Service is reached."""
 
     type: ServiceType = "ClusterIP"
     source_ranges: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Autoscaling:
+class Autoscaling(NamedTuple):
     """A HorizontalPodAutoscaler: replica bounds and utilization targets (percent)."""
 
     min_replicas: int
@@ -257,8 +240,7 @@ class Autoscaling:
     memory: int | None
 
 
-@dataclass(frozen=True)
-class PodPlacement:
+class PodPlacement(NamedTuple):
     """Pod annotations and scheduling hints."""
 
     annotations: tuple[tuple[str, str], ...] = ()
@@ -268,8 +250,7 @@ class PodPlacement:
     priority_class: str | None = None
 
 
-@dataclass(frozen=True)
-class Patch:
+class Patch(NamedTuple):
     """A kustomize patch kept beside the manifests, copied into the output."""
 
     name: str
@@ -277,8 +258,7 @@ class Patch:
     keypath: str
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(NamedTuple):
     """A sidecar (runs beside the service's container for the pod's life) or an init
     container (runs to completion before it), hardened alike, with its own seccomp profile."""
 
@@ -298,8 +278,7 @@ class Container:
     keypath: str
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
     """One validated manifest."""
 
     name: str
@@ -326,7 +305,7 @@ class Service:
     # sorted tuples above lose where each was written, which explanations quote.
     capability_keys: tuple[tuple[str, str], ...]
     syscall_keys: tuple[tuple[str, str], ...]
-    doc: Document = field(compare=False, repr=False)
+    doc: Document
     # Real-system fields (docs/real-systems.md); their defaults leave a manifest that does
     # not use them exactly as it was.
     prebuilt: bool = False
@@ -373,8 +352,7 @@ class Service:
 def container_service(svc: Service, container: Container) -> Service:
     """A sidecar or init container seen as a service of its own (`<service>-<container>`):
     what its seccomp profile, runtime profile and capabilities are judged by."""
-    return replace(
-        svc,
+    return svc._replace(
         name=f"{svc.name}-{container.name}",
         runtime=container.runtime,
         image=container.image,
