@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(NamedTuple):
     """A place in an input file: path as the user gave it, 1-based line and column."""
 
     path: str
@@ -19,8 +18,7 @@ class Location:
         return self.path
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding about the input: where, which key, and what is wrong."""
 
     location: Location

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from generator.manifest.formats import IMAGE
 from generator.schema import Field, Int, Map, Obj, Str, load_checked
@@ -81,8 +82,7 @@ _DIGEST_SUFFIX = re.compile(rf"@({DIGEST})$")
 _TAG_SUFFIX = re.compile(r":([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """An image reference split the way Docker reads it (docker.io and library/ implied)."""
 
     registry: str
@@ -135,8 +135,7 @@ def mirrored(image: str, mirrors: tuple[tuple[str, str], ...]) -> str:
 # ---------------------------------------------------------------- pin and check
 
 
-@dataclass(frozen=True)
-class PinResult:
+class PinResult(NamedTuple):
     """What `cgen pin` found: the new lock, and how it differs from the old one."""
 
     path: str

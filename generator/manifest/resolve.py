@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from generator.errors import Location, Problem
 from generator.model import Port, Service, ServiceDependency, Unmanaged
@@ -13,8 +14,7 @@ from generator.suggest import did_you_mean
 Key = tuple[str, str]  # (namespace, name)
 
 
-@dataclass(frozen=True)
-class Unloaded:
+class Unloaded(NamedTuple):
     """A manifest that failed to load, with the name and namespace it declares if readable.
 
     A dependency on it is not resolved, but it is not unknown either: its caller is told
@@ -26,8 +26,7 @@ class Unloaded:
     namespace: str | None = None
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """One allowed call: caller -> callee on exactly these container ports."""
 
     caller: Service
@@ -36,8 +35,7 @@ class Edge:
     dependency: ServiceDependency
 
 
-@dataclass(frozen=True)
-class UnmanagedEdge:
+class UnmanagedEdge(NamedTuple):
     """One allowed call to a workload cgen does not manage (cgen.yaml unmanaged:)."""
 
     caller: Service
@@ -223,8 +221,7 @@ def _resolve(
     return Edge(svc, callee, ports, dep) if ports is not None else None
 
 
-@dataclass(frozen=True)
-class _Elsewhere:
+class _Elsewhere(NamedTuple):
     """What else a dependency's name may mean: an unmanaged workload, a broken manifest."""
 
     unmanaged: dict[str, Unmanaged]

@@ -10,7 +10,7 @@ manifest or cgen.yaml lines that asked for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from generator.errors import Location
 from generator.manifest.resolve import Graph
@@ -31,8 +31,7 @@ Direction = Literal["egress", "ingress"]
 FlowKind = Literal["service", "external", "ingress", "scrape", "dns"]
 
 
-@dataclass(frozen=True, order=True)
-class PortSpec:
+class PortSpec(NamedTuple):
     """One allowed port: protocol, container port number and, when known, its name."""
 
     protocol: str
@@ -43,8 +42,7 @@ class PortSpec:
         return f"{self.protocol} {self.port}" + (f" ({self.name})" if self.name else "")
 
 
-@dataclass(frozen=True)
-class Peer:
+class Peer(NamedTuple):
     """A set of endpoints a policy can name: pods by labels, a network, or a DNS name.
 
     pods: pods in `namespace` carrying every label of `pod_labels` (none = all pods);
@@ -62,8 +60,7 @@ class Peer:
     service: tuple[str, str] | None = None  # (namespace, name) when exactly a cgen service
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     """One side of an allowed connection: `subject` pods may send to / receive from `peer`."""
 
     direction: Direction
@@ -75,8 +72,7 @@ class Grant:
     key: str  # the key path at `where`: a manifest's (spec.dependencies[0]) or cgen.yaml's (dns)
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     """One edge of the connectivity graph: src may open connections to dst on ports."""
 
     kind: FlowKind

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.errors import Location, ManifestError, Problem
 from generator.loader import Document
@@ -141,8 +140,7 @@ def _check_names(doc: Document, keypaths: list[str]) -> None:
         raise ManifestError(problems=problems)
 
 
-@dataclass(frozen=True)
-class SeccompBaseline:
+class SeccompBaseline(NamedTuple):
     """A runtime's measured (or derived) syscall needs."""
 
     name: str
@@ -152,8 +150,7 @@ class SeccompBaseline:
     enosys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class RuntimeProfile:
+class RuntimeProfile(NamedTuple):
     """What cgen knows about one runtime."""
 
     name: str
@@ -168,11 +165,11 @@ class RuntimeProfile:
     lock_hint: str
     seccomp: SeccompBaseline
     resources: dict[str, dict[str, str]]
+    # Spec keys (manifest YAML, already validated) a manifest of this runtime leaves out.
+    defaults: dict[str, Any]
     prebuilt: bool = False
     # The context's files and folders the runtime stage receives (none: the build's output only).
     app_files: tuple[str, ...] = ()
-    # Spec keys (manifest YAML, already validated) a manifest of this runtime leaves out.
-    defaults: dict[str, Any] = field(default_factory=dict)
 
 
 class ProfileSet:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Engine = Literal["kyverno", "policy-controller"]
 SigningMode = Literal["enforce", "audit"]
@@ -28,8 +27,7 @@ DEFAULT_FULCIO = "https://fulcio.sigstore.dev"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     """The CI workflow cgen writes (cgen.yaml `ci:`): GitHub Actions."""
 
     branch: str = "main"
@@ -42,8 +40,7 @@ class Pipeline:
     password_secret: str = "REGISTRY_PASSWORD"
 
 
-@dataclass(frozen=True)
-class Signing:
+class Signing(NamedTuple):
     """Who must have signed the project's images, what must be attested, and where."""
 
     engines: tuple[Engine, ...]
