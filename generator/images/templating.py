@@ -8,14 +8,16 @@ Dockerfile template returns is checked like any Dockerfile cgen writes (dockerli
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import Location, ManifestError, Problem
@@ -113,11 +115,22 @@ def _environment(templates: Templates) -> jinja2.Environment:
             return super().call_binop(context, operator, left, right)
 
     sources = dict(templates.sources)
-    env = _Bounded(
+
+    class _Loader(jinja2.BaseLoader):
         # The file name is each template's own name, so an error's frame names the file.
-        loader=jinja2.FunctionLoader(
-            lambda name: (sources[name], name, lambda: True) if name in sources else None
-        ),
+        def get_source(self, environment: Any, name: str) -> tuple[str, str, Any]:
+            if name not in sources:
+                raise jinja2.TemplateNotFound(name)
+            return sources[name], name, lambda: True
+
+        def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+            code = _precompiled(name, sources[name]) if name in sources else None
+            if code is None:
+                return super().load(environment, name, globals)
+            return environment.template_class.from_code(environment, code, globals or {})
+
+    env = _Bounded(
+        loader=_Loader(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -129,6 +142,39 @@ def _environment(templates: Templates) -> jinja2.Environment:
     env.globals.pop("lipsum", None)
     env.globals.pop("namespace", None)
     return env
+
+
+def compiled_file(name: str) -> str:
+    """The file of compiled/ that holds a shipped template's compiled form."""
+    return name.removesuffix(SUFFIX) + ".py"
+
+
+def source_digest(source: str) -> str:
+    """What a compiled module records of the text it was compiled from."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _precompiled(name: str, source: str) -> CodeType | None:
+    # A shipped template's code as Jinja compiled it (precompile.py), when this text and
+    # this Jinja are the ones it was compiled from: compiling costs more than rendering.
+    # Any other text, a user's template included, is compiled from source.
+    import jinja2
+
+    from generator.images import compiled
+
+    recorded = compiled.DIGESTS.get(name)
+    if jinja2.__version__ != compiled.JINJA or recorded != source_digest(source):
+        return None
+    try:  # the import system's loader: bytecode cached and checked like any module's
+        return SourceFileLoader(name, str(_compiled_path(name))).get_code(name)
+    except (ImportError, OSError, SyntaxError, ValueError):
+        return None
+
+
+def _compiled_path(name: str) -> Path:
+    from generator.images import compiled
+
+    return Path(compiled.__file__).parent / compiled_file(name)
 
 
 def _size(value: Any) -> int:
@@ -218,12 +264,13 @@ def _memory_cap(extra: int) -> Iterator[None]:
 
 def _where(templates: Templates, name: str, tb: TracebackType | None) -> Location:
     """The template line an exception came from (Jinja maps its frames to template lines)."""
-    names = {n for n, _ in templates.sources}
+    names = {n: n for n, _ in templates.sources}
+    names.update({str(_compiled_path(n)): n for n in list(names)})  # a precompiled one's
     found = Location(templates.origin(name), 1, 1)
     while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename in names:
-            found = Location(templates.origin(filename), tb.tb_lineno, 1)
+        shown = names.get(tb.tb_frame.f_code.co_filename)
+        if shown is not None:
+            found = Location(templates.origin(shown), tb.tb_lineno, 1)
         tb = tb.tb_next
     return found
 
