@@ -35,43 +35,54 @@ def _walk(
     root: Path, skip: set[Path], sink: hashlib._Hash, budget: list[int], stat_only: bool = False
 ) -> None:
     """Feed every file below root (names and bytes, links as their targets) into sink; with
-    stat_only, a file's size and modification time stand for its bytes."""
+    stat_only, a file's size and modification time stand for its bytes. Folders reached
+    through a link are not entered (the loaders do not enter them either)."""
+    if root.is_file() or root.is_symlink():
+        _file(str(root), root.is_symlink(), sink, budget, stat_only)
+    else:
+        _folder(str(root), {str(s) for s in skip}, sink, budget, stat_only)
+
+
+def _folder(
+    folder: str, skip: set[str], sink: hashlib._Hash, budget: list[int], stat_only: bool
+) -> None:
+    # folder is resolved and only real folders are entered: each path below it is its own
+    # resolved path, so no resolve() per folder is needed to compare it with skip.
     from generator.project import _manifests_in
 
-    entries: list[tuple[Path, list[str], list[str]]] = []
-    if root.is_file() or root.is_symlink():
-        entries.append((root.parent, [], [root.name]))
-    else:
-        for folder, dirs, names in os.walk(root):
-            here = Path(folder)
-            for d in dirs:
-                if (here / d).resolve() in skip or (here / d / ".cgen" / "state.json").is_file():
-                    # Not read, but a manifest planted there is an error of discovery.
-                    sink.update("\n".join(_manifests_in(here / d)).encode("utf-8", "replace"))
-            dirs[:] = sorted(
-                d
-                for d in dirs
-                if d not in (".git", "__pycache__")
-                and (here / d).resolve() not in skip
-                and not (here / d / ".cgen" / "state.json").is_file()
-            )
-            entries.append((here, dirs, sorted(names)))
-    for here, _, names in entries:
-        for name in names:
-            path = here / name
-            budget[0] -= 1
-            sink.update(b"\0f" + str(path).encode("utf-8", "surrogateescape") + b"\0")
-            if path.is_symlink():
-                sink.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
-            if stat_only:
-                info = path.stat()
-                sink.update(f"{info.st_size} {info.st_mtime_ns}".encode())
-            elif path.is_file():  # through a link too: what a reader of the path gets
-                data = path.read_bytes()
-                budget[1] -= len(data)
-                sink.update(hashlib.sha256(data).digest())
-            if budget[0] < 0 or budget[1] < 0:
-                raise _TooLarge
+    with os.scandir(folder) as found:
+        entries = sorted(found, key=lambda e: e.name)
+    below: list[str] = []
+    for entry in entries:
+        if not entry.is_dir():
+            _file(entry.path, entry.is_symlink(), sink, budget, stat_only)
+            continue
+        real = entry.path if not entry.is_symlink() else str(Path(entry.path).resolve())
+        if real in skip or os.path.isfile(os.path.join(entry.path, ".cgen", "state.json")):
+            # Not read, but a manifest planted there is an error of discovery.
+            listed = "\n".join(_manifests_in(Path(entry.path)))
+            sink.update(listed.encode("utf-8", "replace"))
+        elif not entry.is_symlink() and entry.name not in (".git", "__pycache__"):
+            below.append(entry.path)
+    for path in below:
+        _folder(path, skip, sink, budget, stat_only)
+
+
+def _file(path: str, link: bool, sink: hashlib._Hash, budget: list[int], stat_only: bool) -> None:
+    budget[0] -= 1
+    sink.update(b"\0f" + path.encode("utf-8", "surrogateescape") + b"\0")
+    if link:
+        sink.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
+    if stat_only:
+        info = os.stat(path)
+        sink.update(f"{info.st_size} {info.st_mtime_ns}".encode())
+    elif os.path.isfile(path):  # through a link too: what a reader of the path gets
+        with open(path, "rb") as handle:
+            data = handle.read()
+        budget[1] -= len(data)
+        sink.update(hashlib.sha256(data).digest())
+    if budget[0] < 0 or budget[1] < 0:
+        raise _TooLarge
 
 
 def digest(
