@@ -8,7 +8,8 @@ built with `podman build --pull=never --network none` from the generated Dockerf
 run with exactly the constraints of the generated Deployment and its seccomp.json, and
 must answer its readiness probe; its exported filesystem must hold below /app only the
 build's output and the app files named (a secret.txt and a notes/ folder planted in the
-context, matched by no ignore pattern, must not ship). A base re-tagged to new content
+context, matched by no ignore pattern, must not ship), python's with the checked-hash
+bytecode of exactly each app source beside it. A base re-tagged to new content
 must make `cgen pin --check` and the pinned build fail.
 """
 
@@ -238,13 +239,18 @@ def test_skeleton_builds_and_runs_under_the_deployment(world: World, runtime: st
         )
         _check_image_config(builder, image, world.deployment(runtime), runtime)
         names = contents.exported_names(builder, image, world.tmp / f"export-{runtime}.tar")
-        _check_no_shell_and_no_secret(names)
+        _check_no_shell_and_no_secret(set(names))
+        app_files = MANIFEST_APP_FILES.get(runtime) or _profile_app_files(runtime)
+        compiled = contents.bytecode_of(world.context(runtime), app_files)
+        if runtime == "python":
+            contents.check_bytecode(names, compiled)
         contents.check_only_the_artifact(
             names,
             world.context(runtime),
             BUILT[runtime],
-            MANIFEST_APP_FILES.get(runtime) or _profile_app_files(runtime),
+            app_files,
             STRAYS,
+            compiled if runtime == "python" else {},
         )
         seccomp = folder / "seccomp.json"
         assert _run_under_deployment(builder, image, world.deployment(runtime), seccomp)
