@@ -1,4 +1,7 @@
-"""The manifest and the project configuration as frozen models; all defaults here.
+"""The manifest and the project configuration as immutable models; all defaults here.
+
+They are NamedTuples: compared by value like frozen dataclasses, without compiling generated
+methods for each class at every start (see docs/performance.md).
 
 parse.py builds them from validated YAML; checks.py holds the rules across fields.
 """
