@@ -1,6 +1,6 @@
 """Measure the seccomp corpus: which syscalls each real workload needs, per runtime.
 
-Runs every workload of tests/build/corpus on the local machine under `strace -f` (as user
+Runs every workload of harness/corpus on the local machine under `strace -f` (as user
 nobody, with its real peers: PostgreSQL, Redis, a local TLS server) and writes
 profiles/seccomp/corpus.yaml: per runtime, each syscall with the workloads that needed
 it. With --write-baselines it also adds what a runtime's corpus needed to its baseline
@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "build" / "corpus"))
+sys.path.insert(0, str(REPO / "harness" / "corpus"))
 import corpus as corpus_mod  # noqa: E402
 
 PROFILES = REPO / "profiles" / "seccomp"

@@ -4,7 +4,7 @@ Each server of the prebuilt runtime profiles (profiles/<server>.yaml) is Debian 
 build, started in runc exactly as its profile's defaults say (uid, environment, command,
 arguments, writable paths as tmpfs, persistent path on a host folder, read-only root, no
 capabilities) but under `strace -f` instead of a seccomp filter, and driven through a
-session of real work by its real client (tests/server_sessions.py: psql, redis-cli, curl,
+session of real work by its real client (harness/server_sessions.py: psql, redis-cli, curl,
 the memcached text protocol, the mariadb client, an AMQP client), then stopped with
 SIGTERM; PostgreSQL, Redis, MariaDB and RabbitMQ are started a second time on the same
 data.
@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "harness"))
 sys.path.insert(0, str(REPO / "bench" / "seccomp"))
 sys.path.insert(0, str(REPO / "bench"))
 

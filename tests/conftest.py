@@ -18,6 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+# The runc/strace harness and the seccomp corpus, shared with bench/ (harness/README.md).
+sys.path.insert(0, str(ROOT / "harness"))
+sys.path.insert(0, str(ROOT / "harness" / "corpus"))
 
 # The marker guard's hooks (tests/marker_guard.py), found through the line above.
 from marker_guard import pytest_runtest_call, pytest_runtest_setup  # noqa: E402, F401

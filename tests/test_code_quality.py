@@ -23,12 +23,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_lint_and_format() -> None:
     lint = _run("ruff", "check", ".")
     assert lint.returncode == 0, lint.stdout
-    fmt = _run("ruff", "format", "--check", "generator", "tests", "bench")
+    fmt = _run("ruff", "format", "--check", "generator", "tests", "bench", "harness")
     assert fmt.returncode == 0, fmt.stdout
 
 
 def test_mypy_strict() -> None:
-    # No arguments: pyproject's [tool.mypy] files (generator, tests, bench) is the one list.
+    # No arguments: pyproject's [tool.mypy] files (generator, tests, bench, harness): one list.
     proc = _run("mypy")
     assert proc.returncode == 0, proc.stdout
 

@@ -6,7 +6,7 @@ build standing in for its image) then runs in runc with exactly its generated
 seccomp.json and its rendered StatefulSet's or Deployment's container: uid/gid, no
 capabilities, no new privileges, read-only root, environment, command and arguments,
 writable paths as tmpfs, ConfigMap files read-only, the claim on a host folder owned by
-the uid. Its real client does real work against it (tests/server_sessions.py);
+the uid. Its real client does real work against it (harness/server_sessions.py);
 PostgreSQL, Redis, MariaDB and RabbitMQ are stopped with SIGTERM, started again on the
 same claim, and still have their data. The forbidden-syscall probe finds mount, unshare,
 clone(CLONE_NEWUSER), ptrace, keyctl and bpf denied under every server's profile, and a

@@ -1,6 +1,6 @@
 """Real software runs under the seccomp profiles cgen renders for its runtime.
 
-The corpus (tests/build/corpus: stdlib http.server, sqlite3 with fsync, logging to a
+The corpus (harness/corpus: stdlib http.server, sqlite3 with fsync, logging to a
 file, subprocess, gunicorn+Flask, gunicorn+Django, grpcio, uvicorn+FastAPI, requests
 over TLS, psycopg against PostgreSQL, redis-py against Redis; express, fastify, pg,
 ioredis, grpc-js, worker_threads, fs with fsync; the JDK HTTP server, a JVM behind a
@@ -17,17 +17,14 @@ Needs root, runc and what tests/tools/install.sh installs.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
+import corpus as corpus_mod
 import pytest
 import yaml
 from runc_harness import Bind, RunResult, run_in_runc, without_syscall
 from runc_workloads import REPO, Rendered, read_rendered, render_project, write_project
-
-sys.path.insert(0, str(REPO / "tests" / "build" / "corpus"))
-import corpus as corpus_mod
 
 pytestmark = pytest.mark.container
 

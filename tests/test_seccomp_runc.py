@@ -1,7 +1,7 @@
 """The seccomp profiles `cgen render` writes hold up under a real container runtime.
 
 One project with a service per runtime is rendered once by the real CLI. Each measured
-runtime's workload (bench/seccomp/workloads) then runs in runc with exactly that
+runtime's workload (harness/workloads) then runs in runc with exactly that
 service's seccomp.json and its Deployment's container securityContext (uid/gid, no
 capabilities, no new privileges, read-only root, writable paths as tmpfs) and must pass
 its self-check (HTTP + healthz, DNS, dependency TCP, TLS, file write, threads) and exit 0

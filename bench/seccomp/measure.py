@@ -1,4 +1,4 @@
-"""Measure the syscalls each workload in bench/seccomp/workloads really makes.
+"""Measure the syscalls each workload in harness/workloads really makes.
 
 Each workload runs under `strace -f -qq -e trace=all` on the host: it starts, drives its
 own HTTP server (healthz, DNS lookup, dependency TCP, TLS handshake, file write,
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "harness"))
 
 from runc_harness import require_tool  # noqa: E402
 from runc_workloads import RUNTIMES, Workload, prepare_workload  # noqa: E402

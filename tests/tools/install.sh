@@ -283,7 +283,7 @@ log "done; tools in $TOOLS_DIR/bin"
 
 # ---------------------------------------------------------------- seccomp corpus
 # Real software the seccomp baselines are measured on and tested against
-# (tests/build/corpus): PostgreSQL and Redis as peers, Debian's JDBC driver,
+# (harness/corpus): PostgreSQL and Redis as peers, Debian's JDBC driver,
 # and pinned PyPI and npm packages in folders of their own that the runc
 # containers bind read-only.
 CORPUS_DIR="$TOOLS_DIR/seccomp-corpus"

@@ -21,10 +21,11 @@ from runc_harness import (
     require_tool,
 )
 
-# --- workloads from bench/seccomp/workloads ---------------------------------------------
+# --- workloads from harness/workloads ---------------------------------------------------
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = REPO / "bench" / "seccomp" / "workloads"
+HARNESS = Path(__file__).resolve().parent
+WORKLOADS = HARNESS / "workloads"
 RUNTIMES = ("python", "node", "java", "go")
 
 _ARGV: dict[str, tuple[str, ...]] = {
@@ -145,11 +146,11 @@ def workload_at(runtime: str, workdir: Path) -> Workload:
     return Workload(runtime, workdir / "app", workdir / "config")
 
 
-PROBE_SOURCE = REPO / "bench" / "seccomp" / "probe" / "probe.c"
+PROBE_SOURCE = HARNESS / "probe" / "probe.c"
 
 
 def build_probe(dest: Path) -> Path:
-    """Compile bench/seccomp/probe/probe.c statically into dest/probe."""
+    """Compile harness/probe/probe.c statically into dest/probe."""
     gcc = require_tool("gcc")
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o755)
