@@ -67,7 +67,7 @@ def needed(runtime: str) -> tuple[set[str], list[str]] | None:
         workloads += corpus["workloads"]
     if result_file.exists():
         calls |= set(json.loads(result_file.read_text())["calls"])
-        workloads.append(f"bench/seccomp/workloads/{runtime}")
+        workloads.append(f"harness/workloads/{runtime}")
     return (calls, workloads) if workloads else None
 
 

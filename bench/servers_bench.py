@@ -209,7 +209,7 @@ def write_profile(result: dict[str, Any]) -> Path:
         f"source:\n"
         f"  measured: true\n"
         f'  runtime: "{result["version"]}"\n'
-        f'  workload: "tests/server_sessions.py session: {result["session"]}"\n'
+        f'  workload: "harness/server_sessions.py session: {result["session"]}"\n'
         f'  date: "{result["date"]}"\n'
         f'  notes: "{notes}"\n'
         f"syscalls: [{', '.join(allow)}]\n"

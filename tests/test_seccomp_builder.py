@@ -300,7 +300,7 @@ def test_cgen_syscalls_names_every_reason(tmp_path: Path) -> None:
     assert "manifest spec.syscalls[0] (" in rows["mlock"]
     assert "only without namespace flags" in rows["clone"]
     assert rows["clone3"].split()[1] == "ENOSYS"
-    assert "measured; CPython" in proc.stdout and "bench/seccomp/workloads/python" in proc.stdout
+    assert "measured; CPython" in proc.stdout and "harness/workloads/python" in proc.stdout
 
     denied = run_cgen(["syscalls", str(tmp_path / "p"), "--syscall", "mount"])
     assert denied.returncode == 3, denied.stderr

@@ -262,7 +262,7 @@ def write_profile(result: dict[str, Any]) -> Path:
         f"source:\n"
         f"  measured: true\n"
         f'  runtime: "{result["runtime_description"]}"\n'
-        f"  workload: bench/seccomp/workloads/{runtime}\n"
+        f"  workload: harness/workloads/{runtime}\n"
         f'  date: "{result["date"]}"\n'
         f'  notes: "{notes}"\n'
         f"syscalls: [{', '.join(allow)}]\n"
