@@ -1,3 +1,3 @@
-module cgen.invalid/tests/corpus/nethttp
+module cgen.invalid/harness/corpus/nethttp
 
 go 1.19

@@ -1,3 +1,3 @@
-module cgen.invalid/bench/seccomp/workload
+module cgen.invalid/harness/workloads/go
 
 go 1.19
