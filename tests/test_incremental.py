@@ -125,6 +125,19 @@ def test_a_change_behind_a_linked_manifest_is_built(tmp_path: Path) -> None:
     assert not changed.plan.skipped and changed.plan.writes
 
 
+def test_a_looping_link_in_the_project_does_not_stop_skipping(tmp_path: Path) -> None:
+    # A link that points at itself cannot be followed: its target text is what is hashed.
+    project = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, project)
+    (project / "loop").symlink_to("loop")
+    out = tmp_path / "out"
+    assert generator.render([project], out).plan.writes
+    assert generator.render([project], out).plan.skipped
+    (project / "loop").unlink()
+    (project / "loop").symlink_to("elsewhere")
+    assert not generator.render([project], out).plan.skipped
+
+
 def test_a_record_made_on_another_machine_never_skips_a_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,7 +54,7 @@ def _folder(
         entries = sorted(found, key=lambda e: e.name)
     below: list[str] = []
     for entry in entries:
-        if not entry.is_dir():
+        if not _is_folder(entry):
             _file(entry.path, entry.is_symlink(), sink, budget, stat_only)
             continue
         real = entry.path if not entry.is_symlink() else str(Path(entry.path).resolve())
@@ -65,7 +65,19 @@ def _folder(
         elif not entry.is_symlink() and entry.name not in (".git", "__pycache__"):
             below.append(entry.path)
     for path in below:
-        _folder(path, skip, sink, budget, stat_only)
+        try:
+            _folder(path, skip, sink, budget, stat_only)
+        except PermissionError:  # what cgen cannot list it cannot read: its name stands for it
+            sink.update(b"\0unlisted" + path.encode("utf-8", "surrogateescape"))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    # Through a link, as os.walk sorts entries; a link that loops or cannot be followed is
+    # a file whose target text is hashed.
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _file(path: str, link: bool, sink: hashlib._Hash, budget: list[int], stat_only: bool) -> None:
