@@ -8,8 +8,9 @@ built with `podman build --pull=never --network none` from the generated Dockerf
 run with exactly the constraints of the generated Deployment and its seccomp.json, and
 must answer its readiness probe; its exported filesystem must hold below /app only the
 build's output and the app files named (a secret.txt and a notes/ folder planted in the
-context, matched by no ignore pattern, must not ship), python's with the checked-hash
-bytecode of exactly each app source beside it. A base re-tagged to new content
+context, matched by no ignore pattern, must not ship, nor a file the python build image
+keeps in /app), python's with the checked-hash bytecode of exactly each app source beside
+it. A base re-tagged to new content
 must make `cgen pin --check` and the pinned build fail.
 """
 

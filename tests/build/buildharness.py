@@ -51,7 +51,14 @@ PASSWD = (
 GROUP = "root:x:0:\nnonroot:x:65532:\n"
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USR_LINKS = ("bin", "lib", "lib64", "sbin")
-SHELL_TOOLS = ("/usr/bin/dash", "/usr/bin/mkdir", "/usr/bin/cp", "/usr/bin/env", "/usr/bin/ls")
+SHELL_TOOLS = (
+    "/usr/bin/dash",
+    "/usr/bin/mkdir",
+    "/usr/bin/rm",
+    "/usr/bin/cp",
+    "/usr/bin/env",
+    "/usr/bin/ls",
+)
 
 
 class HarnessError(RuntimeError):
@@ -222,6 +229,9 @@ def python_build() -> RootFs:
                 )
                 fs._parents(f"usr/local/lib/python3.11/dist-packages/{member}")
     fs.text("usr/local/bin/pip", '#!/bin/sh\nexec python3 -m pip "$@"\n', 0o755)
+    # A file the build image keeps in /app: the build stage must start without it, so it
+    # never reaches the runtime image (test_build_images checks what /app holds there).
+    fs.text("app/kept-by-the-build-image.txt", "not part of the app\n", 0o644)
     return fs
 
 

@@ -14,7 +14,7 @@ DIGESTS = {
     "java.dockerignore.j2": "4aaf1871eb40e8cb356d59f54dea53f54d3c3813a248a27631ad3ba4e1800391",
     "node.Dockerfile.j2": "cb2cd6a5d394100b95e569d83ceed84fc5b26be761f3d680b9ba05aeeacc016e",
     "node.dockerignore.j2": "6e4f22fe9095b880f96a1ef4973e2f784f68e050c3178438ce4099e01bfe203f",
-    "python.Dockerfile.j2": "83d58f44a5137b154925cdac8a32c5056d6d9734605866955a99a1ee875a0dfe",
+    "python.Dockerfile.j2": "9b1a5a3b2e44da8fe207a1cec240eda233b0387af0fd257a5922bfe72005b34d",
     "python.dockerignore.j2": "5e3aace92b7e483f5e93c883d63629f7926ecab2e97074db9d652417b06c1f27",
     "static.Dockerfile.j2": "b4b83a608e3ac77dfc01d110b9ad3d9adcaea9acddeb6ab8930ac832591c79a1",
     "static.dockerignore.j2": "74de56a86b706dfe913379bd339a75fe2cca62cd345ba92057efa9820233936c",
