@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from conftest import ROOT, run_cgen
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.errors import ManifestError
 from generator.images import compiled, templating
@@ -29,16 +30,24 @@ def test_compiled_folder_is_what_this_jinja_compiles() -> None:
         stale = [name for name in expected if on_disk[name] != expected[name]]
         assert not stale, f"run python -m generator.images.precompile: {stale} differ"
     else:  # another Jinja's code is never run: every template is compiled from its text
-        assert all(templating._precompiled(n, s) is None for n, s in SHIPPED.sources)
+        env = templating._environment(SHIPPED)
+        assert all(templating._precompiled(n, s, env) is None for n, s in SHIPPED.sources)
 
 
 def test_only_the_exact_text_uses_the_compiled_code() -> None:
     name, text = next((n, s) for n, s in SHIPPED.sources if n == "python.Dockerfile.j2")
     assert jinja2.__version__ == compiled.JINJA, "the registry's Jinja is the one compiled/ has"
-    code = templating._precompiled(name, text)
+    env = templating._environment(SHIPPED)
+    code = templating._precompiled(name, text, env)
     assert code is not None and code.co_filename == str(FOLDER / "python.Dockerfile.py")
-    assert templating._precompiled(name, text + "# edited\n") is None
-    assert templating._precompiled("mine.Dockerfile.j2", text) is None
+    assert templating._precompiled(name, text + "# edited\n", env) is None
+    assert templating._precompiled("mine.Dockerfile.j2", text, env) is None
+    # The same text for an environment with other settings (here: no capped operators)
+    # would compile to other code: it is compiled from source.
+    plain = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    assert templating._precompiled(name, text, plain) is None
 
 
 def _dockerfiles(out: Path) -> dict[str, str]:
@@ -56,7 +65,7 @@ def test_compiled_and_source_templates_render_the_same_bytes(tmp_path: Path) -> 
     compiled_out = _dockerfiles(tmp_path / "compiled")
     templating._environment.cache_clear()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(templating, "_precompiled", lambda name, source: None)
+        patch.setattr(templating, "_precompiled", lambda name, source, environment: None)
         run_cgen(["render", str(project), "--out", str(tmp_path / "source")], check=True)
     templating._environment.cache_clear()
     # A Dockerfile and a .dockerignore for each service cgen builds in the example.
@@ -81,5 +90,5 @@ def test_an_error_names_the_same_template_line_compiled_or_not(
     line = int(message.split(":")[1])
     source = dict(SHIPPED.sources)["base.Dockerfile.j2"].split("\n")
     assert "{{" in source[line - 1] or "{%" in source[line - 1], (line, message)
-    monkeypatch.setattr(templating, "_precompiled", lambda name, source: None)
+    monkeypatch.setattr(templating, "_precompiled", lambda name, source, environment: None)
     assert _error_of_missing_values() == message

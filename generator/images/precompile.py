@@ -3,8 +3,9 @@
 Compiling a template (lexing, parsing, generating Python and compiling that) costs more
 than rendering it, and every render uses one runtime's templates. So the shipped ones ship
 compiled too, as Python modules that the import system caches as bytecode. A module is used
-only for the exact text it was compiled from, by the Jinja version that compiled it
-(compiled/__init__.py records both); anything else is compiled from its source as before.
+only for the exact text it was compiled from, by the Jinja version and for the sandbox
+settings it was compiled with (compiled/__init__.py records all three); anything else is
+compiled from its source as before.
 Run `python -m generator.images.precompile` after changing a template or the sandbox;
 a test fails while the modules differ from what Jinja compiles.
 """
@@ -18,6 +19,7 @@ from generator.images.templating import (
     _environment,
     compiled_file,
     load_templates,
+    settings_digest,
     source_digest,
 )
 
@@ -42,6 +44,8 @@ def compiled_files() -> dict[str, str]:
     files["__init__.py"] = (
         f'{NOTICE}"""The shipped templates compiled by Jinja (see precompile.py)."""\n\n'
         f'JINJA = "{jinja2.__version__}"\n'
+        "# The sha256 of the environment settings that shape the compiled code.\n"
+        f'SETTINGS = "{settings_digest(env)}"\n'
         "# The sha256 of the text each module was compiled from.\n"
         f"DIGESTS = {{\n{''.join(digests)}}}\n"
     )

@@ -124,7 +124,7 @@ def _environment(templates: Templates) -> jinja2.Environment:
             return sources[name], name, lambda: True
 
         def load(self, environment: Any, name: str, globals: Any = None) -> Any:
-            code = _precompiled(name, sources[name]) if name in sources else None
+            code = _precompiled(name, sources[name], environment) if name in sources else None
             if code is None:
                 return super().load(environment, name, globals)
             return environment.template_class.from_code(environment, code, globals or {})
@@ -154,16 +154,48 @@ def source_digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-def _precompiled(name: str, source: str) -> CodeType | None:
-    # A shipped template's code as Jinja compiled it (precompile.py), when this text and
-    # this Jinja are the ones it was compiled from: compiling costs more than rendering.
-    # Any other text, a user's template included, is compiled from source.
+def settings_digest(environment: Any) -> str:
+    """What of an environment shapes the code Jinja compiles for it: the sandbox and its
+    intercepted operators, the syntax and whitespace settings, extensions."""
+    env = environment
+    settings = (
+        env.sandboxed,
+        sorted(getattr(env, "intercepted_binops", ())),
+        sorted(getattr(env, "intercepted_unops", ())),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.is_async,
+        env.finalize is not None,
+        repr(env.autoescape),
+        sorted(env.extensions),
+    )
+    return source_digest(repr(settings))
+
+
+def _precompiled(name: str, source: str, environment: Any) -> CodeType | None:
+    # A shipped template's code as Jinja compiled it (precompile.py), when this text, this
+    # Jinja and these environment settings are the ones it was compiled with: compiling
+    # costs more than rendering. Anything else, a user's template included, is compiled
+    # from source.
     import jinja2
 
     from generator.images import compiled
 
     recorded = compiled.DIGESTS.get(name)
     if jinja2.__version__ != compiled.JINJA or recorded != source_digest(source):
+        return None
+    if settings_digest(environment) != compiled.SETTINGS:
         return None
     try:  # the import system's loader: bytecode cached and checked like any module's
         return SourceFileLoader(name, str(_compiled_path(name))).get_code(name)

@@ -2,6 +2,8 @@
 """The shipped templates compiled by Jinja (see precompile.py)."""
 
 JINJA = "3.1.6"
+# The sha256 of the environment settings that shape the compiled code.
+SETTINGS = "872bc49f6c7ff019664b3161ccec6c1a4b7b14d5e9d7ed09b3b7406ed580746e"
 # The sha256 of the text each module was compiled from.
 DIGESTS = {
     "base.Dockerfile.j2": "f5dcff3166e2bcfa0d5a1fba56ed0f7f33cef26e7f5044bd824f597816164d69",
