@@ -1,7 +1,9 @@
 """The manifest and the project configuration as immutable models; all defaults here.
 
-They are NamedTuples: compared by value like frozen dataclasses, without compiling generated
-methods for each class at every start (see docs/performance.md).
+They are NamedTuples: compared and hashed by value like the frozen dataclasses they replace
+(Config and Service leave out `doc`, where they were read from), without compiling
+generated methods for each class at every start (see docs/performance.md). mypy's strict
+equality refuses a comparison between two different record types.
 
 parse.py builds them from validated YAML; checks.py holds the rules across fields.
 """
@@ -51,6 +53,17 @@ DEFAULT_DNS_LABELS = (("k8s-app", "kube-dns"),)
 DEFAULT_WRITABLE_SIZE = "64Mi"
 
 
+def _without_doc(record: tuple[object, ...]) -> tuple[object, ...]:
+    # What Config and Service are compared and hashed by: every field but where they were
+    # read from (two reads of the same text are the same model).
+    fields: tuple[str, ...] = getattr(record, "_fields", ())
+    return tuple(value for name, value in zip(fields, record, strict=True) if name != "doc")
+
+
+def _same(record: tuple[object, ...], other: object) -> bool:
+    return isinstance(other, type(record)) and _without_doc(record) == _without_doc(other)
+
+
 class Config(NamedTuple):
     """cgen.yaml: project-wide settings, with every default filled in."""
 
@@ -81,6 +94,15 @@ class Config(NamedTuple):
     ci: Pipeline | None = None  # the CI workflow that builds, signs and attests the images
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
     doc: Document | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not _same(self, other)
+
+    def __hash__(self) -> int:
+        return hash(_without_doc(self))
 
     def excluded_networks(self) -> list[tuple[str, str]]:
         """(cgen.yaml key, network) of every network external egress must never reach."""
@@ -326,6 +348,15 @@ class Service(NamedTuple):
     containers: tuple[Container, ...] = ()
     # spec.build.appFiles: the context's files the runtime stage receives (None: the profile's).
     app_files: tuple[str, ...] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not _same(self, other)
+
+    def __hash__(self) -> int:
+        return hash(_without_doc(self))
 
     def application_ports(self) -> tuple[Port, ...]:
         """What a dependency without `ports` reaches: all but the scrape-only ports, those with
