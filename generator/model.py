@@ -10,7 +10,7 @@ parse.py builds them from validated YAML; checks.py holds the rules across field
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, TypeVar, get_args
 
 from generator.loader import Document
 from generator.supply.model import Pipeline, Signing
@@ -51,19 +51,31 @@ DEFAULT_EGRESS_EXCEPT = ("169.254.169.254/32", "fd00:ec2::254/128")
 DEFAULT_DNS_NAMESPACE = "kube-system"
 DEFAULT_DNS_LABELS = (("k8s-app", "kube-dns"),)
 DEFAULT_WRITABLE_SIZE = "64Mi"
+_Record = TypeVar("_Record", bound=tuple[object, ...])
 
 
 def _without_doc(record: tuple[object, ...]) -> tuple[object, ...]:
-    # What Config and Service are compared and hashed by: every field but where they were
-    # read from (two reads of the same text are the same model).
     fields: tuple[str, ...] = getattr(record, "_fields", ())
     return tuple(value for name, value in zip(fields, record, strict=True) if name != "doc")
 
 
-def _same(record: tuple[object, ...], other: object) -> bool:
-    return isinstance(other, type(record)) and _without_doc(record) == _without_doc(other)
+def _without_doc_compared(cls: type[_Record]) -> type[_Record]:
+    # Config and Service compare and hash by every field but doc, as the dataclasses they
+    # replace did (compare=False): two reads of the same text are the same model.
+    def same(record: tuple[object, ...], other: object) -> bool:
+        return isinstance(other, cls) and _without_doc(record) == _without_doc(other)
+
+    methods = {
+        "__eq__": same,
+        "__ne__": lambda record, other: not same(record, other),
+        "__hash__": lambda record: hash(_without_doc(record)),
+    }
+    for name, method in methods.items():
+        setattr(cls, name, method)
+    return cls
 
 
+@_without_doc_compared
 class Config(NamedTuple):
     """cgen.yaml: project-wide settings, with every default filled in."""
 
@@ -94,15 +106,6 @@ class Config(NamedTuple):
     ci: Pipeline | None = None  # the CI workflow that builds, signs and attests the images
     # cgen.yaml as loaded, so network reports can name the lines a setting came from.
     doc: Document | None = None
-
-    def __eq__(self, other: object) -> bool:
-        return _same(self, other)
-
-    def __ne__(self, other: object) -> bool:
-        return not _same(self, other)
-
-    def __hash__(self) -> int:
-        return hash(_without_doc(self))
 
     def excluded_networks(self) -> list[tuple[str, str]]:
         """(cgen.yaml key, network) of every network external egress must never reach."""
@@ -303,6 +306,7 @@ class Container(NamedTuple):
     keypath: str
 
 
+@_without_doc_compared
 class Service(NamedTuple):
     """One validated manifest."""
 
@@ -348,15 +352,6 @@ class Service(NamedTuple):
     containers: tuple[Container, ...] = ()
     # spec.build.appFiles: the context's files the runtime stage receives (None: the profile's).
     app_files: tuple[str, ...] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        return _same(self, other)
-
-    def __ne__(self, other: object) -> bool:
-        return not _same(self, other)
-
-    def __hash__(self) -> int:
-        return hash(_without_doc(self))
 
     def application_ports(self) -> tuple[Port, ...]:
         """What a dependency without `ports` reaches: all but the scrape-only ports, those with
