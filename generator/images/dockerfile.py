@@ -67,7 +67,7 @@ def _values(project: Project, svc: Service, profile: RuntimeProfile) -> dict[str
         note = f"UNPINNED: {image} is not in {project.config.image_lock}; run `cgen pin`"
         marks.append("" if ref else comment([note]))
     notes = header_lines(svc.source)  # comment() escapes control characters
-    if any(project.image_lock.pin(image) is None for image in base_images(project, svc)):
+    if any(marks):  # a base the lock does not pin
         notes.append("WARNING: rendered with --allow-unpinned; base images are NOT pinned.")
     if project.image_lock.pin(FRONTEND) is None:
         notes.append("WARNING: rendered with --allow-unpinned; the syntax frontend is NOT pinned.")
