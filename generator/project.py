@@ -264,15 +264,11 @@ def load_project(
         # Only what cgen builds has base images, templates and lock files to check.
         built = [svc for svc in graph.services if not svc.prebuilt]
         built_runtimes = {svc.runtime: runtimes[svc.runtime] for svc in built}
-        unpinned = image_checks.unpinned(
-            built, built_runtimes, lock, warn=allow_unpinned or pinning
-        )
-        if allow_unpinned:
-            pin_warnings += unpinned
-        elif not pinning:
-            problems += unpinned
-        if built and lock.shipped and not pinning:
-            pin_warnings.append(_shipped_note(lock))
+        if not pinning:  # what the lock lacks is what `cgen pin` resolves
+            unpinned = image_checks.unpinned(built, built_runtimes, lock, warn=allow_unpinned)
+            (pin_warnings if allow_unpinned else problems).extend(unpinned)
+            if built and lock.shipped:
+                pin_warnings.append(_shipped_note(lock))
         problems += image_checks.unlocked(built, built_runtimes, templates)
         problems += signing_checks.problems(config, graph.services)
     if problems or lock is None:
