@@ -232,17 +232,16 @@ def _missing(
     dep: ServiceDependency, names: dict[str, list[Service]], other: _Elsewhere, explicit: bool
 ) -> tuple[str, str]:
     """Why a dependency names no service, and at which of its keys (service, namespace)."""
-    text = f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
     if explicit:
         # A namespace the dependency sets is as likely the typo as the name.
         known = {s.namespace for group in names.values() for s in group}
         known |= {u.namespace for u in other.unloaded if u.namespace is not None}
-        elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
         hint = did_you_mean(dep.namespace, known) if dep.namespace not in known else ""
         if hint:
             return "namespace", f"no namespace {dep.namespace!r} has cgen services{hint}"
+        elsewhere = _elsewhere(dep, names)
         if elsewhere and not _broken(dep, other):
-            return "namespace", f"{text}; it exists in namespace {', '.join(elsewhere)}"
+            return "namespace", f"{_no_manifest(dep)}; it exists in namespace {elsewhere}"
     return "service", _missing_service(dep, names, other)
 
 
@@ -253,10 +252,25 @@ def _broken(dep: ServiceDependency, other: _Elsewhere) -> list[Unloaded]:
     ]
     # A file that could not be read at all, named after the service, is the likeliest
     # definer: cartservice.yaml for cartservice.
-    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
     return broken + [
-        Unloaded(Location(path)) for path in unread if PurePosixPath(path).stem == dep.service
+        Unloaded(Location(path))
+        for path in _unread(other)
+        if PurePosixPath(path).stem == dep.service
     ]
+
+
+def _unread(other: _Elsewhere) -> list[str]:
+    """The manifest files that could not be read at all (no name is known for them)."""
+    return sorted({u.location.path for u in other.unloaded if u.name is None})
+
+
+def _no_manifest(dep: ServiceDependency) -> str:
+    return f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
+
+
+def _elsewhere(dep: ServiceDependency, names: dict[str, list[Service]]) -> str:
+    """The other namespaces that have a service of the dependency's name ('' if none)."""
+    return ", ".join(sorted(s.namespace for s in names.get(dep.service, [])))
 
 
 def _missing_service(
@@ -267,11 +281,10 @@ def _missing_service(
     if broken:
         path = broken[0].location.path
         return f"{path} has errors (see its messages), so {dep.service!r} could not be loaded"
-    text = f"no manifest defines service {dep.service!r} in namespace {dep.namespace!r}"
-    unread = sorted({u.location.path for u in other.unloaded if u.name is None})
-    elsewhere = sorted(s.namespace for s in names.get(dep.service, []))
+    text = _no_manifest(dep)
+    elsewhere = _elsewhere(dep, names)
     if elsewhere:
-        return f"{text}; it exists in namespace {', '.join(elsewhere)} (set namespace:)"
+        return f"{text}; it exists in namespace {elsewhere} (set namespace:)"
     # The names it may have meant, in any namespace: those elsewhere say where they are.
     spaces: dict[str, set[str | None]] = defaultdict(set)
     for svc in (s for group in names.values() for s in group):
@@ -287,6 +300,7 @@ def _missing_service(
         if dep.namespace not in ns and any(ns)
     }
     hint = did_you_mean(dep.service, spaces, shown)
+    unread = _unread(other)
     # A near miss among the loaded names is likelier than an unrelated broken file.
     if unread and not hint:
         verb = "has" if len(unread) == 1 else "have"
