@@ -219,35 +219,43 @@ def specs(ports: tuple[Port, ...] | list[Port]) -> tuple[PortSpec, ...]:
     return tuple(sorted(unique, key=lambda s: (s.port, s.protocol)))
 
 
+def _declared(
+    direction: Direction,
+    subject: Peer,
+    peer: Peer,
+    ports: tuple[PortSpec, ...],
+    svc: Service,
+    key: str,
+    of: str,
+) -> Grant:
+    """A grant a manifest asks for: where svc's key is written, and what it says."""
+    return Grant(direction, subject, peer, ports, svc.doc.at(key), f"{key} of {of}", key)
+
+
 def _ingress_grants(config: Config, graph: Graph, svc: Service) -> list[tuple[Grant, bool]]:
     """(grant, draw it as a flow) for everything that may call svc."""
     me = service_peer(svc)
     result: list[tuple[Grant, bool]] = []
     for edge in graph.callers_of(svc):
-        key = edge.dependency.keypath
-        where = edge.caller.doc.at(key)
-        what = f"{key} of {edge.caller.namespace}/{edge.caller.name}"
-        caller = service_peer(edge.caller)
-        result.append((Grant("ingress", me, caller, specs(edge.ports), where, what, key), False))
+        caller, key = edge.caller, edge.dependency.keypath
+        of = f"{caller.namespace}/{caller.name}"
+        peer = service_peer(caller)
+        result.append((_declared("ingress", me, peer, specs(edge.ports), caller, key, of), False))
     for rule in svc.ingress:
         ports = own_ports(svc, rule.ports)
         if not ports:  # an empty port list would mean every port to a NetworkPolicy
             continue
         peer = _ingress_peer(svc, rule, config)
-        where = svc.doc.at(rule.keypath)
-        what = f"{rule.keypath} of {me.label}"
-        result.append((Grant("ingress", me, peer, ports, where, what, rule.keypath), True))
+        result.append((_declared("ingress", me, peer, ports, svc, rule.keypath, me.label), True))
     peers = own_ports(svc, svc.peer_ports) if svc.peer_ports else ()
     if peers:
-        where = svc.doc.at("spec.peerPorts")
-        what = f"spec.peerPorts of {me.label} (its replicas)"
-        result.append((Grant("ingress", me, me, peers, where, what, "spec.peerPorts"), False))
+        of = f"{me.label} (its replicas)"
+        result.append((_declared("ingress", me, me, peers, svc, "spec.peerPorts", of), False))
     scraped = [p for p in svc.ports if p.scrape]
     if scraped and config.metrics_scraper is not None:
         peer = role_peer(config.metrics_scraper, "metrics-scraper")
         key = f"{scraped[0].keypath}.scrape"
-        where, what = svc.doc.at(key), f"{key} of {me.label}"
-        result.append((Grant("ingress", me, peer, specs(scraped), where, what, key), True))
+        result.append((_declared("ingress", me, peer, specs(scraped), svc, key, me.label), True))
     return result
 
 
@@ -256,26 +264,18 @@ def _egress_grants(config: Config, graph: Graph, svc: Service) -> list[Grant]:
     me = service_peer(svc)
     result: list[Grant] = []
     for edge in graph.calls_of(svc):
-        where = svc.doc.at(edge.dependency.keypath)
-        what = f"{edge.dependency.keypath} of {me.label}"
         callee, key = service_peer(edge.callee), edge.dependency.keypath
-        result.append(Grant("egress", me, callee, specs(edge.ports), where, what, key))
+        result.append(_declared("egress", me, callee, specs(edge.ports), svc, key, me.label))
     if svc.peer_ports:
-        where = svc.doc.at("spec.peerPorts")
-        what = f"spec.peerPorts of {me.label} (its replicas)"
-        peers = own_ports(svc, svc.peer_ports)
-        result.append(Grant("egress", me, me, peers, where, what, "spec.peerPorts"))
+        peers, of = own_ports(svc, svc.peer_ports), f"{me.label} (its replicas)"
+        result.append(_declared("egress", me, me, peers, svc, "spec.peerPorts", of))
     for call in graph.unmanaged_calls_of(svc):
-        peer = unmanaged_peer(call.callee)
-        where = svc.doc.at(call.dependency.keypath)
-        what = f"{call.dependency.keypath} of {me.label}"
-        key = call.dependency.keypath
-        result.append(Grant("egress", me, peer, specs(call.ports), where, what, key))
+        peer, key = unmanaged_peer(call.callee), call.dependency.keypath
+        result.append(_declared("egress", me, peer, specs(call.ports), svc, key, me.label))
     for ext in svc.externals:
         ports = tuple(PortSpec(ext.protocol, p) for p in sorted(set(ext.ports)))
-        where, what = svc.doc.at(ext.keypath), f"{ext.keypath} of {me.label}"
         for peer in _external_peers(ext, config):
-            result.append(Grant("egress", me, peer, ports, where, what, ext.keypath))
+            result.append(_declared("egress", me, peer, ports, svc, ext.keypath, me.label))
     return result
 
 
