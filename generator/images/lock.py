@@ -49,6 +49,11 @@ class ImageLock:
         digest = self.digests.get(image)
         return f"{image}@{digest}" if digest else None
 
+    def runs(self, image: str) -> str:
+        """The image a pod runs: by the digest the lock pins it to (or it carries), else
+        as written (a built image's tag; load refuses other tags)."""
+        return self.pin(image) or image
+
 
 def read_lock(path: Path, display: str) -> ImageLock:
     """Read images.lock; a missing file is an empty lock, a broken one an error."""

@@ -115,7 +115,7 @@ def _images(project: Project, svc: Service) -> list[Fact]:
     subject = f"{svc.namespace}/{svc.name}"
     where = svc.doc.at("spec.image")
     if svc.prebuilt:
-        image = project.image_lock.pin(svc.image) or svc.image
+        image = project.image_lock.runs(svc.image)
         found = [Fact("image", subject, "image", image, where)]
     else:
         runtime = project.runtime(svc)
@@ -127,7 +127,7 @@ def _images(project: Project, svc: Service) -> list[Fact]:
                 found.append(Fact("image", subject, f"{stage} base", pinned, where))
     for container in svc.containers:
         at = svc.doc.at(f"{container.keypath}.image")
-        image = project.image_lock.pin(container.image) or container.image
+        image = project.image_lock.runs(container.image)
         found.append(Fact("image", subject, f"{container.name} image", image, at))
     return found
 

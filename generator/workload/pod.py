@@ -149,7 +149,7 @@ def _container(
 ) -> dict[str, Any]:
     user = uid(project, svc)
     # A tag-only prebuilt or sidecar image runs by the digest images.lock pins it to.
-    image = project.image_lock.pin(svc.image) or svc.image
+    image = project.image_lock.runs(svc.image)
     container: dict[str, Any] = {"name": svc.name, "image": image, "imagePullPolicy": "Always"}
     if svc.command is not None:
         container["command"] = list(svc.command)
